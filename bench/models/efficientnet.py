@@ -1,0 +1,37 @@
+"""MBConv networks (EfficientNet-B0 and the CPU-cheap ``tiny``) from timm's EfficientNet builder.
+
+The model config lists one block template per stage in timm's string notation
+without repeats and channels (``ir_k5_s2_e6_se0.25``); the rounded ``depths``
+and ``widths`` are appended as ``_r<n>_c<c>``, so timm decodes exactly the
+network its own ``efficientnet_b<k>`` would build at the same multipliers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from timm.layers import get_act_layer
+from timm.models._efficientnet_builder import decode_arch_def
+from timm.models.efficientnet import EfficientNet
+from torch import nn
+
+from bench.models import Arch
+
+
+def build(arch: Arch, cfg: Mapping[str, Any], num_classes: int) -> nn.Module:
+    """An EfficientNet with ``arch``'s already-rounded depths and channels."""
+    arch_def = [
+        [f"{block}_r{n}_c{c}"]
+        for block, n, c in zip(cfg["blocks"], arch.depths, arch.widths, strict=True)
+    ]
+    return EfficientNet(
+        block_args=decode_arch_def(arch_def, depth_multiplier=1.0),
+        num_classes=num_classes,
+        num_features=arch.head_width,
+        stem_size=arch.stem_width,
+        round_chs_fn=int,  # channels arrive rounded; timm must not round them again
+        act_layer=get_act_layer(cfg.get("act", "swish")),
+        drop_rate=float(cfg.get("drop_rate", 0.0)),
+        drop_path_rate=float(cfg.get("drop_path_rate", 0.0)),
+    )

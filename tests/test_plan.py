@@ -1,0 +1,93 @@
+"""``python -m bench.plan`` through its real command line."""
+
+import subprocess
+import sys
+
+import pandas as pd
+
+from bench.plan import COLUMNS, plan_sweep, with_baselines
+
+
+def run_plan(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "bench.plan", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+def test_comma_sweep_writes_csv_with_baselines(tmp_path):
+    out = tmp_path / "plan.csv"
+    proc = run_plan(
+        "strategy=depth,width,compound",
+        "phi=1,2",
+        "model=resnet18",
+        "data=imagenet",
+        f"plan.out={out}",
+    )
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(out)
+    required = [
+        "strategy",
+        "phi",
+        "depth_mult",
+        "width_mult",
+        "resolution",
+        "macs",
+        "params",
+        "activations",
+        "target_macs",
+    ]
+    assert list(table.columns[: len(required)]) == required
+    assert set(COLUMNS) == set(table.columns)
+    assert len(table) == 9  # 3 strategies x (phi=0 baseline + 2 levels)
+    assert sorted(table.query("phi == 0").strategy) == ["compound", "depth", "width"]
+    assert table.query("phi == 0").macs.nunique() == 1
+    assert ((table.macs / table.target_macs - 1).abs() <= 0.05).all()
+    assert "resnet18" not in proc.stderr.lower() or "error" not in proc.stderr.lower()
+    assert "compound" in proc.stdout and "depths" in proc.stdout
+
+
+def test_default_sweep_levels_are_planned():
+    table, points, cfg = plan_sweep(["strategy=depth"])
+    assert list(table.phi) == [0.0, 1.0, 2.0]
+    assert cfg.model.name == "tiny"
+    assert all(not p.infeasible for p in points)
+
+
+def test_with_baselines_adds_phi0_once():
+    jobs = [["strategy=depth", "phi=1"], ["strategy=depth", "phi=2"], ["strategy=width", "phi=0"]]
+    out = with_baselines(jobs)
+    assert ["strategy=depth", "phi=0"] in out
+    assert sum(1 for j in out if "phi=0" in j) == 2
+    assert len(out) == 4
+
+
+def test_unknown_strategy_lists_choices_and_exits_nonzero():
+    proc = run_plan("strategy=bogus")
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:")
+    for choice in ("compound", "depth", "linear", "width", "resolution"):
+        assert choice in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_model_lists_choices():
+    proc = run_plan("model=bogus")
+    assert proc.returncode == 1
+    assert "efficientnet_b0" in proc.stderr and "vgg11" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_phi_is_one_line_error():
+    proc = run_plan("phi=abc")
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == ("error: phi='abc' is not a number; use e.g. phi=1 or phi=0,1,2")
+
+
+def test_infeasible_phi_gets_one_line_error_and_exit_1():
+    proc = run_plan("strategy=depth", "phi=-4", "model=tiny")
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "strategy=depth phi=-4" in errors[0] and "closest is" in errors[0]
+    assert "Traceback" not in proc.stderr
