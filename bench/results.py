@@ -43,3 +43,19 @@ def atomic_write_json(path: Path, obj: Any) -> None:
 def read_json(path: Path) -> Any:
     """Read a JSON file written by :func:`atomic_write_json`."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def atomic_torch_save(obj: Any, path: Path) -> None:
+    """``torch.save`` to a temp file in the same folder, then rename into place."""
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,121 @@
+"""Weights & Biases: offline runs per point and per sweep, and never in the way."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+
+import pytest
+import wandb_offline
+
+from bench.errors import UserError
+from bench.run import run_point
+from bench.tracking import Tracker, resolve_mode
+
+SMALL = [
+    "data.train_size=640",
+    "data.test_size=256",
+    "train.batch_size=64",
+    "train.eval_batch_size=256",
+    "train.epochs=1",
+]
+
+
+def test_offline_runs_for_every_point_and_the_summary(tmp_path, monkeypatch):
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.run", "-m", f"runs_dir={tmp_path}", *SMALL,
+         "strategy=depth,width", "phi=0,1", "sweep=wb"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = sorted((tmp_path / "wb" / "wandb").glob("offline-run-*"))
+    infos = {wandb_offline.run_info(r).display_name: r for r in runs}
+    points = {"depth_phi0_seed0", "depth_phi1_seed0", "width_phi0_seed0", "width_phi1_seed0"}
+    assert points | {"wb-summary"} == set(infos)
+
+    trained = infos["depth_phi1_seed0"]
+    info = wandb_offline.run_info(trained)
+    assert info.run_group == "wb" and info.job_type == "depth"
+    assert {"tiny", "shapes", "phi=1"} <= set(info.tags)
+    config = {u.key: json.loads(u.value_json) for u in info.config.update}
+    assert config["strategy"]["name"] == "depth" and config["phi"] == 1
+    summary = wandb_offline.summary(trained)
+    for key in (
+        "top1",
+        "top5",
+        "macs",
+        "params",
+        "activations",
+        "depth_mult",
+        "width_mult",
+        "res_mult",
+        "status",
+    ):
+        assert key in summary
+    assert summary["status"] == "ok"
+    assert {"train/loss", "train/lr", "train/images_per_sec", "eval/top1"} <= (
+        wandb_offline.history_keys(trained)
+    )
+    shared = wandb_offline.summary(infos["width_phi0_seed0"])  # reused baseline still logged
+    assert shared["shared"] is True and "top1" in shared
+
+    summary_run = infos["wb-summary"]
+    assert wandb_offline.run_info(summary_run).job_type == "summary"
+    keys = wandb_offline.history_keys(summary_run)
+    assert "figures/top1_vs_macs" in keys and "results" in keys
+    images = list(summary_run.glob("files/media/images/**/*.png"))
+    tables = list(summary_run.glob("files/media/table/**/*.table.json"))
+    assert images and tables
+    table = json.loads(tables[0].read_text())
+    assert "top1" in table["columns"] and len(table["data"]) >= 4
+
+
+def test_wandb_mode_env_overrides_config(monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    assert resolve_mode({"mode": "online"}) == "disabled"
+    monkeypatch.delenv("WANDB_MODE")
+    assert resolve_mode({"mode": "offline"}) == "offline"
+    with pytest.raises(UserError, match="not one of"):
+        resolve_mode({"mode": "sometimes"})
+
+
+def test_a_wandb_failure_warns_once_and_training_goes_on(compose, tmp_path, monkeypatch, caplog):
+    import wandb
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the W&B service is down")
+
+    monkeypatch.setattr(wandb, "init", broken)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    with caplog.at_level(logging.WARNING):
+        result = run_point(compose(f"runs_dir={tmp_path}", *SMALL, "logger.mode=offline"))
+    assert result["status"] == "ok"
+    warnings = [r for r in caplog.records if "W&B logging is off" in r.getMessage()]
+    assert len(warnings) == 1 and "service is down" in warnings[0].getMessage()
+
+
+def test_online_without_network_or_key_falls_back(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("WANDB_API_KEY", "0" * 40)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    with caplog.at_level(logging.WARNING):
+        t = Tracker(
+            {"mode": "online", "init_timeout": 5},
+            directory=tmp_path, name="x", group="g", job_type="j", tags=[], config={},
+        )  # fmt: skip
+        t.log({"a": 1}, step=1)
+        t.summary({"b": 2})
+        t.finish()
+    assert not t.active
+    assert any("W&B logging is off" in r.getMessage() for r in caplog.records)
+
+
+def test_disabled_mode_writes_nothing(tmp_path):
+    t = Tracker({"mode": "disabled"}, directory=tmp_path, name="x", group="g", job_type="j",
+                tags=[], config={})  # fmt: skip
+    t.log({"a": 1})
+    t.finish()
+    assert not t.active and not (tmp_path / "wandb").exists()
