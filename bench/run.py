@@ -197,6 +197,8 @@ class PointRunner:
         self.timings: dict[str, float] = {}
         self.pid = point_id(cfg)
         resolve_mode(cfg.logger)  # a bad logger.mode is a user error before any work
+        if cfg.get("threads"):
+            torch.set_num_threads(int(cfg.threads))
         device = resolve_device(cfg.device)
         self.dist = ddp.setup(device)
         if device.type == "cuda" and self.dist.world > 1:

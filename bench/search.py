@@ -1,0 +1,317 @@
+"""``python -m bench.search``: EfficientNet's step 1 for any model and data.
+
+Fix phi = 1 and grid-search alpha, beta, gamma >= 1 under
+alpha * beta^2 * gamma^2 ~ 2, train every candidate through the runner's
+own machinery (same budget rules, results store, resume, W&B, launchers,
+shared points), rank by held-out top-1 (mean over ``search.seeds``; ties go
+to fewer activations), draw the grid, and write the winner as a strategy
+config that ``strategy=<name>`` picks up at once:
+
+    python -m bench.search                                  # tiny on shapes, small grid
+    python -m bench.search model=resnet18 data=cifar10 search.seeds=3 hydra/launcher=joblib
+
+It is ``bench.run`` under a different Hydra sweeper
+(``hydra_plugins/scalebench_search``): the sweeper enumerates the grid and
+hands the jobs to whichever launcher is configured. By default every
+candidate is trained at exactly twice the baseline's MACs in its direction
+(``search.mode=matched``), so candidates are compared at equal FLOPs;
+``search.mode=literal`` trains d = alpha, w = beta, r = gamma as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pandas as pd
+from omegaconf import DictConfig
+
+from bench.config import CONF_DIR
+from bench.errors import UserError
+from bench.results import atomic_write_text, read_json
+
+log = logging.getLogger("bench.search")
+
+PAPER = (1.2, 1.1, 1.15)  # EfficientNet-B0 on ImageNet
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One (alpha, beta, gamma) of the grid."""
+
+    alpha: float
+    beta: float
+    gamma: float
+
+    @property
+    def product(self) -> float:
+        """alpha * beta^2 * gamma^2: the MAC growth per unit of phi in literal form."""
+        return self.alpha * self.beta**2 * self.gamma**2
+
+    @property
+    def name(self) -> str:
+        """The candidate's strategy name, which names its point folder."""
+        return f"search_a{self.alpha:.3f}_b{self.beta:.3f}_g{self.gamma:.3f}"
+
+    @property
+    def label(self) -> str:
+        """Short axis label."""
+        return f"{self.alpha:g}/{self.beta:g}/{self.gamma:g}"
+
+    def is_paper(self) -> bool:
+        """Whether this is EfficientNet's 1.2 / 1.1 / 1.15."""
+        return all(math.isclose(x, p, abs_tol=1e-9) for x, p in zip(self.astuple(), PAPER))
+
+    def astuple(self) -> tuple[float, float, float]:
+        """(alpha, beta, gamma)."""
+        return (self.alpha, self.beta, self.gamma)
+
+
+def _axis(lo: float, hi: float, step: float) -> list[float]:
+    n = int(math.floor((hi - lo) / step + 1e-9))
+    return [round(lo + i * step, 6) for i in range(n + 1)]
+
+
+def grid(search: Mapping[str, Any]) -> list[Candidate]:
+    """Candidates on the grid with every factor >= 1 and |product - 2| <= tolerance.
+
+    The paper's (1.2, 1.1, 1.15) is added when it lies inside the grid's
+    bounds and the tolerance, even if the step does not land on it.
+    """
+    lo, hi, step = float(search["min"]), float(search["max"]), float(search["step"])
+    tol = float(search["tolerance"])
+    if lo < 1.0:
+        raise UserError(f"search.min={lo} must be >= 1 (scaling never shrinks a dimension)")
+    if not (step > 0 and hi >= lo):
+        raise UserError(f"search.step={step} and search.max={hi} must give a grid from {lo} up")
+    axis = _axis(lo, hi, step)
+    out = [
+        Candidate(a, b, g)
+        for a in axis
+        for b in axis
+        for g in axis
+        if abs(a * b * b * g * g - 2.0) <= tol
+    ]
+    paper = Candidate(*PAPER)
+    inside = all(lo <= x <= hi for x in PAPER) and abs(paper.product - 2.0) <= tol
+    if inside and not any(c.is_paper() for c in out):
+        out.append(paper)
+    if not out:
+        raise UserError(
+            f"no (alpha, beta, gamma) on the grid {lo}..{hi} step {step} has "
+            f"alpha*beta^2*gamma^2 within {tol} of 2; widen search.tolerance or search.max"
+        )
+    return sorted(out, key=lambda c: c.astuple())
+
+
+def realizable(cfg: DictConfig, candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates whose phi = 1 network can be built within ``plan.tolerance`` of 2x MACs.
+
+    On a small network a direction can fall between two rounding steps
+    (depth moves one block per stage at a time); such candidates are skipped
+    with a one-line note rather than trained off budget.
+    """
+    from bench.plan import planner_for
+    from bench.scaling import Compound
+
+    planner = planner_for(cfg)
+    kept = []
+    for c in candidates:
+        point = planner.solve(Compound(c.name, *c.astuple(), mode=str(cfg.search.mode)), 1.0)
+        if point.infeasible:
+            log.warning("skipping alpha/beta/gamma=%s: %s", c.label, point.note)
+        else:
+            kept.append(c)
+    if not kept:
+        raise UserError("no candidate of the grid can be built at 2x MACs; see the notes above")
+    return kept
+
+
+def job_overrides(cand: Candidate, seed: int, mode: str) -> list[str]:
+    """The ``bench.run`` overrides that train one candidate at phi = 1."""
+    return [
+        "strategy=compound",
+        f"strategy.name={cand.name}",
+        f"strategy.alpha={cand.alpha}",
+        f"strategy.beta={cand.beta}",
+        f"strategy.gamma={cand.gamma}",
+        f"strategy.mode={mode}",
+        "phi=1",
+        f"seed={seed}",
+    ]
+
+
+def t_quantile_975(n: int) -> float:
+    """Two-sided 95% Student-t quantile for ``n`` samples (n - 1 degrees of freedom)."""
+    table = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
+             9: 2.262, 10: 2.228, 15: 2.131, 20: 2.086, 30: 2.042}  # fmt: skip
+    df = n - 1
+    if df < 1:
+        return float("nan")
+    key = max(k for k in table if k <= df)
+    return table[key] if df <= 30 else 1.96
+
+
+def rank(sweep_dir: Path, candidates: list[Candidate], seeds: list[int]) -> pd.DataFrame:
+    """Candidates ranked by mean held-out top-1, ties to fewer activations."""
+    rows = []
+    for c in candidates:
+        accs, acts, statuses = [], [], []
+        for s in seeds:
+            path = Path(sweep_dir) / f"{c.name}_phi1_seed{s}" / "result.json"
+            try:
+                r = read_json(path)
+            except (FileNotFoundError, ValueError):
+                statuses.append("missing")
+                continue
+            statuses.append(r.get("status", "failed"))
+            if r.get("status") == "ok" and r.get("top1") is not None:
+                accs.append(float(r["top1"]))
+                acts.append(int(r["activations"]))
+        n = len(accs)
+        mean = sum(accs) / n if n else float("nan")
+        if n > 1:
+            sd = math.sqrt(sum((a - mean) ** 2 for a in accs) / (n - 1))
+            half = t_quantile_975(n) * sd / math.sqrt(n)
+        else:
+            half = float("nan")
+        rows.append(
+            {
+                "alpha": c.alpha,
+                "beta": c.beta,
+                "gamma": c.gamma,
+                "product": c.product,
+                "top1": mean,
+                "ci95": half,
+                "seeds_ok": n,
+                "activations": min(acts) if acts else None,
+                "paper": c.is_paper(),
+                "statuses": ",".join(statuses),
+                "label": c.label,
+            }
+        )
+    table = pd.DataFrame(rows)
+    table = table.sort_values(
+        ["top1", "activations"], ascending=[False, True], na_position="last", kind="stable"
+    ).reset_index(drop=True)
+    table.insert(0, "rank", range(1, len(table) + 1))
+    return table
+
+
+def strategy_yaml(name: str, winner: Mapping[str, Any], cfg: DictConfig, mode: str) -> str:
+    """The winner as a strategy config in the same form as conf/strategy/compound.yaml."""
+    spread = "" if math.isnan(winner["ci95"]) else f" +- {100 * winner['ci95']:.2f}"
+    return (
+        f"# Found by `python -m bench.search` on {time.strftime('%Y-%m-%d')}: model={cfg.model.name}"
+        f" data={cfg.data.name},\n# phi=1 grid, top-1 {100 * winner['top1']:.2f}%{spread}"
+        f" over {winner['seeds_ok']} seed(s); sweep {cfg.sweep}.\n"
+        "_target_: bench.scaling.Compound\n"
+        f"name: {name}\n"
+        f"alpha: {winner['alpha']}\n"
+        f"beta: {winner['beta']}\n"
+        f"gamma: {winner['gamma']}\n"
+        f"mode: {mode}\n"
+    )
+
+
+def output_path(cfg: DictConfig) -> tuple[Path, str]:
+    """Where the winner goes and the strategy name it gets."""
+    if cfg.search.out:
+        path = Path(str(cfg.search.out)).expanduser()
+        return path, path.stem
+    name = f"compound_{cfg.model.name}_{cfg.data.name}"
+    return CONF_DIR / "strategy" / f"{name}.yaml", name
+
+
+def draw(table: pd.DataFrame, out_dir: Path, title: str) -> list[Path]:
+    """Top-1 of every candidate with its 95% interval; the winner and the paper's point marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="paper", font_scale=0.8)
+    shown = table.dropna(subset=["top1"]).sort_values("product")
+    fig, ax = plt.subplots(figsize=(max(3.4, 0.28 * len(shown) + 2.0), 2.6))
+    colors = sns.color_palette("colorblind")
+    x = range(len(shown))
+    err = shown["ci95"].fillna(0) * 100
+    ax.errorbar(x, shown["top1"] * 100, yerr=err, fmt="o", color=colors[0], ms=4, capsize=2,
+                label="candidate")  # fmt: skip
+    best = shown["rank"].idxmin() if len(shown) else None
+    for pos, (idx, row) in enumerate(shown.iterrows()):
+        if idx == best:
+            ax.plot(pos, row.top1 * 100, marker="*", ms=12, color=colors[1], ls="", label="winner")
+        if row.paper:
+            ax.plot(pos, row.top1 * 100, marker="s", ms=8, mfc="none", mec=colors[2], ls="",
+                    label="paper (1.2/1.1/1.15)")  # fmt: skip
+    ax.set_xticks(list(x), shown["label"], rotation=60, ha="right", fontsize=6)
+    ax.set_xlabel("α / β / γ  (sorted by αβ²γ²)")
+    ax.set_ylabel("Top-1 accuracy (%)")
+    ax.set_title(title, fontsize=7)
+    low, high = ax.get_ylim()
+    ax.set_ylim(max(0.0, low), min(100.0, high))
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext in ("png", "pdf", "svg"):
+        path = out_dir / f"search_grid.{ext}"
+        fig.savefig(path, dpi=200)
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def finish_search(cfg: DictConfig, sweep_dir: Path, candidates: list[Candidate]) -> Path:
+    """Rank, print, draw and write the winner's strategy file; returns its path."""
+    seeds = seed_list(cfg.search)
+    table = rank(sweep_dir, candidates, seeds)
+    atomic_write_text(sweep_dir / "search_ranking.csv", table.to_csv(index=False))
+    shown = table.assign(
+        top1=(table.top1 * 100).map("{:.2f}".format), ci95=(table.ci95 * 100).map("{:.2f}".format)
+    )
+    cols = ["rank", "alpha", "beta", "gamma", "product", "top1", "ci95", "seeds_ok", "paper"]
+    print(shown[cols].to_string(index=False), flush=True)
+    if table.top1.isna().all():
+        raise UserError(f"no candidate finished training; see the result.json files in {sweep_dir}")
+    title = f"{cfg.model.name} on {cfg.data.name}, phi=1, {len(seeds)} seed(s)"
+    draw(table, sweep_dir / "figures", title)
+    path, name = output_path(cfg)
+    winner = table.iloc[0]
+    atomic_write_text(path, strategy_yaml(name, winner, cfg, str(cfg.search.mode)))
+    print(
+        f"winner alpha={winner.alpha} beta={winner.beta} gamma={winner.gamma}: {path}\n"
+        f"use it with: python -m bench.plan strategy={name} phi=0,1,2",
+        flush=True,
+    )
+    return path
+
+
+def seed_list(search: Mapping[str, Any]) -> list[int]:
+    """``search.seeds`` as a list: a count (3 -> 0, 1, 2) or explicit seeds."""
+    seeds = search["seeds"]
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise UserError(f"search.seeds={seeds} must be at least 1")
+        return list(range(seeds))
+    return [int(s) for s in seeds]
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="search")
+def main(cfg: DictConfig) -> Any:
+    """Hydra entry point: the coefficient sweeper calls bench.run's job function per candidate."""
+    from bench.run import run_point
+
+    return run_point(cfg)
+
+
+if __name__ == "__main__":
+    main()

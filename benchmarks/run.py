@@ -1,0 +1,337 @@
+"""scalebench's benchmarks, measured side by side in one process.
+
+    python benchmarks/run.py --quick      # our 2-core CPU: within 15 minutes
+    python benchmarks/run.py --smoke      # seconds; the test suite runs this
+    python benchmarks/run.py              # full: longer runs, tighter figures
+
+Prints progress, a table, and as its last line one JSON object with the keys
+``speedup_vs_plain``, ``data_path_overhead``, ``cpu_utilization`` (and
+``gpu_utilization`` on CUDA), ``plan_5x5_seconds``, ``point_overhead``,
+``plot_200_seconds`` and ``joblib_sweep_seconds`` (the 4-point sweep with 1 and
+2 joblib workers); null where a measurement was skipped, with the reason in
+``skipped``. Runs where ``../shared`` is absent too (it then skips the
+comparison on the CIFAR-10 tree).
+
+Benchmarks are the place for speed targets; the unit tests only run --smoke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_CIFAR = REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
+H100_BF16_DENSE = 989e12
+
+SETTINGS = {
+    "smoke": {"steps": 4, "warmup": 1, "batch": 32, "point_seconds": 3, "plan_levels": 2,
+              "plot_points": 20, "sweep": False},
+    "quick": {"steps": 60, "warmup": 5, "batch": 128, "point_seconds": 120, "plan_levels": 5,
+              "plot_points": 200, "sweep": True},
+    "full": {"steps": 200, "warmup": 10, "batch": 128, "point_seconds": 120, "plan_levels": 5,
+             "plot_points": 200, "sweep": True},
+}  # fmt: skip
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def sync(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
+
+# -- the CIFAR-10 tree -----------------------------------------------------------------------
+def cifar_tree(cache: Path) -> Path | None:
+    """The CIFAR-10 JPEG tree from ../shared, unpacked once into ``cache``."""
+    root = cache / "cifar10"
+    if (root / "train").is_dir() and (root / "test").is_dir():
+        return root
+    if not SHARED_CIFAR.exists():
+        return None
+    log(f"unpacking {SHARED_CIFAR} into {cache}")
+    cache.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(SHARED_CIFAR) as tar:
+        tar.extractall(cache, filter="data")
+    return root
+
+
+def model_for(name: str, num_classes: int, dev: torch.device, resolution: int):
+    from bench.complexity import complexity
+    from bench.config import compose_config
+    from bench.models import build_model, scale_arch
+    from bench.scaling import Scale
+
+    cfg = compose_config([f"model={name}"]).model
+    arch = scale_arch(cfg, Scale())
+    macs = complexity(cfg, arch, resolution, num_classes).macs
+    return build_model(cfg, arch, num_classes).to(dev), macs
+
+
+# -- training-loop throughput ----------------------------------------------------------------
+def bench_loop_rate(model, batches, steps: int, batch: int, dev: torch.device) -> float:
+    """Images/s of bench's own Trainer over ``steps`` steps (evaluation excluded)."""
+    from bench.budget import Budget
+    from bench.progress import Progress
+    from bench.train import Trainer
+
+    budget = Budget("epochs", steps, batch, len(batches), steps * batch, 1.0, 0.0, 0)
+    train_cfg = {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 5e-4,
+                 "label_smoothing": 0.1, "eval_every": 10**6, "checkpoint_every": 10**6,
+                 "loss_check_every": 25, "amp": "auto"}  # fmt: skip
+    trainer = Trainer(model, batches, _NoEval(dev), budget, train_cfg, dev, checkpoint=None,
+                      progress=Progress("[bench]", enabled=False))  # fmt: skip
+    outcome = trainer.fit()
+    return outcome.images_per_sec
+
+
+class _NoEval:
+    """An empty held-out split: the benchmarks time training only."""
+
+    def __init__(self, dev: torch.device) -> None:
+        self.device = dev
+
+    def epoch(self, index: int, skip: int = 0):
+        yield torch.zeros(1, 3, 8, 8, device=self.device), torch.zeros(1, dtype=torch.long,
+                                                                       device=self.device)
+
+
+class SyntheticBatches:
+    """timm-benchmark style: one random batch already on the device, served forever."""
+
+    def __init__(self, batch: int, resolution: int, classes: int, dev: torch.device,
+                 per_epoch: int, channels_last: bool) -> None:  # fmt: skip
+        self.x = torch.randn(batch, 3, resolution, resolution, device=dev)
+        if channels_last:
+            self.x = self.x.contiguous(memory_format=torch.channels_last)
+        self.y = torch.randint(0, classes, (batch,), device=dev)
+        self.per_epoch = per_epoch
+        self.device = dev
+
+    def __len__(self) -> int:
+        return self.per_epoch
+
+    def epoch(self, index: int, skip: int = 0):
+        for _ in range(skip, self.per_epoch):
+            yield self.x, self.y
+
+
+def plain_loop_rate(tree: Path, model, steps: int, warmup: int, batch: int,
+                    dev: torch.device) -> float:  # fmt: skip
+    """The recipe users would otherwise write: ImageFolder, per-sample transforms, fp32."""
+    from torchvision import datasets, transforms
+
+    tf = transforms.Compose([
+        transforms.RandomCrop(32, padding=4, padding_mode="reflect"),
+        transforms.RandomHorizontalFlip(),
+        transforms.ToTensor(),
+        transforms.Normalize((0.49, 0.48, 0.45), (0.25, 0.24, 0.26)),
+    ])  # fmt: skip
+    data = datasets.ImageFolder(tree / "train", transform=tf)
+    loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=True, num_workers=2,
+                                         drop_last=True, persistent_workers=False)  # fmt: skip
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True,
+                          weight_decay=5e-4)  # fmt: skip
+    model.train()
+    done, start = 0, None
+    for x, y in loader:
+        if done == warmup:
+            sync(dev)
+            start = time.perf_counter()
+        x, y = x.to(dev), y.to(dev)
+        loss = F.cross_entropy(model(x), y, label_smoothing=0.1)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        loss.item()  # per-step logging, as such loops do
+        done += 1
+        if done == warmup + steps:
+            break
+    sync(dev)
+    return steps * batch / (time.perf_counter() - start)
+
+
+def peak_flops(dev: torch.device) -> float:
+    """The machine's peak: a measured large fp32 matmul on CPU; the H100's dense bf16 on CUDA."""
+    if dev.type == "cuda":
+        return H100_BF16_DENSE
+    n = 2048
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(2):
+        a @ b
+    reps = 10
+    start = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return 2 * n**3 * reps / (time.perf_counter() - start)
+
+
+def loop_benchmarks(s: dict[str, Any], cache: Path, out: dict[str, Any]) -> None:
+    """speedup_vs_plain, data_path_overhead and utilisation on the CIFAR-10 tree (or shapes)."""
+    from bench.batches import DeviceBatches, channel_stats
+    from bench.data import load_data
+
+    dev = device()
+    steps, warmup, batch = s["steps"], s["warmup"], s["batch"]
+    channels_last = dev.type == "cuda"
+    tree = cifar_tree(cache)
+    if tree is not None:
+        data = load_data({"kind": "imagefolder", "name": "cifar10", "path": str(tree),
+                          "num_classes": 10, "resolution": 32, "decode_size": 32,
+                          "in_memory": "true", "memory_limit_gb": 4, "workers": 2,
+                          "cache_dir": str(cache / "decoded")})  # fmt: skip
+        resolution, source = 32, f"CIFAR-10 tree {tree}"
+    else:
+        out["skipped"]["speedup_vs_plain"] = "no ../shared/data/cifar10-jpeg.tar.gz"
+        data = load_data({"kind": "shapes", "name": "shapes", "num_classes": 10,
+                          "resolution": 40, "native_resolution": 96, "train_size": 4096,
+                          "test_size": 256, "seed": 0})  # fmt: skip
+        resolution, source = 40, "shapes (CIFAR-10 tree absent)"
+    mean, std = channel_stats(data.train.images)
+    batches = DeviceBatches(data.train, resolution, batch, dev, train=True, seed=0, mean=mean,
+                            std=std, channels_last=channels_last)  # fmt: skip
+    torch.manual_seed(0)
+    model, macs = model_for("tiny", 10, dev, resolution)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    bench_loop_rate(model, batches, warmup, batch, dev)  # warm up kernels and caches
+    rate = bench_loop_rate(model, batches, steps, batch, dev)
+    synthetic = SyntheticBatches(batch, resolution, 10, dev, len(batches), channels_last)
+    synth_rate = bench_loop_rate(model, synthetic, steps, batch, dev)
+    out["bench_images_per_sec"] = rate
+    out["synthetic_images_per_sec"] = synth_rate
+    out["data_path_overhead"] = max(0.0, 1.0 - rate / synth_rate)
+    peak = peak_flops(dev)
+    util = 6 * macs * rate / peak
+    out["cpu_peak_flops" if dev.type == "cpu" else "gpu_peak_flops"] = peak
+    out["cpu_utilization" if dev.type == "cpu" else "gpu_utilization"] = util
+    log(f"{source}: bench {rate:.0f} img/s, synthetic {synth_rate:.0f} img/s, "
+        f"utilisation {100 * util:.2f}% of {peak / 1e9:.0f} GFLOP/s")  # fmt: skip
+    if tree is not None:
+        torch.manual_seed(0)
+        plain_model, _ = model_for("tiny", 10, dev, resolution)
+        plain = plain_loop_rate(tree, plain_model, steps, warmup, batch, dev)
+        out["plain_images_per_sec"] = plain
+        out["speedup_vs_plain"] = rate / plain
+        log(f"plain loop {plain:.0f} img/s: speedup {rate / plain:.2f}x")
+
+
+# -- planning, point overhead, plotting, sweeps ------------------------------------------------
+def plan_seconds(levels: int) -> float:
+    """Planning 5 strategies x ``levels`` levels for efficientnet_b0 at ImageNet shape, fresh."""
+    phis = ",".join(str(i) for i in range(levels))
+    cmd = [sys.executable, "-c",
+           "import time,sys; t=time.perf_counter(); from bench.plan import plan_sweep; "
+           f"plan_sweep(['strategy=depth,width,resolution,compound,linear','phi={phis}',"
+           "'model=efficientnet_b0','data=imagenet']); print(time.perf_counter()-t)"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def point_overhead(target_seconds: float, work: Path) -> dict[str, float]:
+    """Wall time of a real ``python -m bench.run`` point outside training and evaluation steps."""
+    rate_probe = 1200.0  # tiny at 40 px on 2 CPU cores, images/s (only sizes the run)
+    images = int(target_seconds * rate_probe)
+    train_size = 10_000
+    epochs = max(1, round(images / train_size))
+    if target_seconds < 10:
+        train_size, epochs = 512, 1
+    cmd = [sys.executable, "-m", "bench.run", f"runs_dir={work}", "sweep=overhead",
+           f"train.epochs={epochs}", f"data.train_size={train_size}", "logger.mode=offline",
+           "strategy=depth", "phi=0"]  # fmt: skip
+    start = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - start
+    result = json.loads((work / "overhead" / "depth_phi0_seed0" / "result.json").read_text())
+    t = result["timings"]
+    inside = t["train"] + t["eval"]
+    return {"point_overhead": 1 - inside / wall, "point_wall_seconds": wall,
+            "point_overhead_in_job": 1 - inside / t["job_wall"],
+            "point_train_eval_seconds": inside}  # fmt: skip
+
+
+def plot_seconds(points: int, work: Path) -> float:
+    """Building every figure and table for ``points`` recorded points."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from fake_results import write_sweep
+
+    from bench.plot import build_report
+
+    sweep = work / "plot200"
+    write_sweep(sweep, points=points)
+    start = time.perf_counter()
+    build_report([sweep])
+    return time.perf_counter() - start
+
+
+def joblib_sweep(work: Path) -> dict[str, float]:
+    """The 4-point sweep of the scale-out issue with 1 and 2 joblib workers."""
+    out = {}
+    for n in (1, 2):
+        threads = max(1, (os.cpu_count() or 2) // n)
+        cmd = [sys.executable, "-m", "bench.run", "-m", f"runs_dir={work / f'joblib{n}'}",
+               "strategy=depth,width", "phi=1,2", "train.epochs=1", "logger.mode=disabled",
+               "hydra/launcher=joblib", f"hydra.launcher.n_jobs={n}", f"threads={threads}"]
+        start = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, text=True, check=True)
+        out[f"joblib_{n}_worker_seconds"] = time.perf_counter() - start
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", action="store_true", help="within 15 minutes on 2 CPU cores")
+    group.add_argument("--smoke", action="store_true", help="seconds; for the test suite")
+    args = parser.parse_args()
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    s = SETTINGS[mode]
+    out: dict[str, Any] = {
+        "mode": mode,
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs"
+        + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
+        "torch": torch.__version__,
+        "skipped": {},
+    }
+    cache = Path(os.environ.get("SCALEBENCH_CACHE", Path.home() / ".cache" / "scalebench"))
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        loop_benchmarks(s, cache, out)
+        out["plan_5x5_seconds"] = plan_seconds(s["plan_levels"])
+        log(f"planning 5 strategies x {s['plan_levels']} levels: {out['plan_5x5_seconds']:.1f} s")
+        out.update(point_overhead(s["point_seconds"], work))
+        log(f"point overhead {100 * out['point_overhead']:.1f}% of {out['point_wall_seconds']:.0f} s")
+        out["plot_200_seconds"] = plot_seconds(s["plot_points"], work)
+        log(f"plotting {s['plot_points']} points: {out['plot_200_seconds']:.1f} s")
+        if s["sweep"]:
+            out.update(joblib_sweep(work))
+            log(f"joblib sweep: {out}")
+        else:
+            out["skipped"]["joblib_sweep_seconds"] = "not in --smoke"
+    out.setdefault("speedup_vs_plain", None)
+    out["total_seconds"] = time.perf_counter() - start
+    print(json.dumps(out, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Scale-out on existing engines: joblib and submitit launchers, torchrun DDP, two workers at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SMALL = [
+    "data.train_size=640",
+    "data.test_size=256",
+    "train.batch_size=64",
+    "train.eval_batch_size=256",
+    "train.epochs=1",
+    "logger.mode=disabled",
+]
+FOUR_POINTS = ["strategy=depth,width", "phi=1,2"]
+
+
+def results(sweep: Path) -> dict[str, dict]:
+    return {p.parent.name: json.loads(p.read_text()) for p in sweep.glob("*/result.json")}
+
+
+def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    "launcher",
+    [
+        ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "threads=1"],
+        ["hydra/launcher=submitit_local", "threads=1"],
+    ],
+    ids=["joblib", "submitit_local"],
+)
+def test_launchers_leave_four_ok_results_and_one_figure(tmp_path, launcher):
+    proc = run(sys.executable, "-m", "bench.run", "-m", f"runs_dir={tmp_path}", *SMALL,
+               *FOUR_POINTS, "sweep=s", *launcher)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = results(tmp_path / "s")
+    assert sorted(res) == ["depth_phi1_seed0", "depth_phi2_seed0", "width_phi1_seed0",
+                           "width_phi2_seed0"]  # fmt: skip
+    assert all(r["status"] == "ok" for r in res.values())
+    assert (tmp_path / "s" / "figures" / "top1_vs_macs.png").stat().st_size > 0
+    assert len(list((tmp_path / "s").glob("**/top1_vs_macs.png"))) == 1
+
+
+def test_torchrun_two_processes_train_one_point_like_one_process(tmp_path):
+    common = [f"runs_dir={tmp_path}", *SMALL, "strategy=width", "phi=1"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    ddp = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "bench.run",
+         *common, "sweep=ddp"],
+        capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    single = run(sys.executable, "-m", "bench.run", *common, "sweep=single")
+    assert single.returncode == 0, single.stderr[-3000:]
+    (d,) = results(tmp_path / "ddp").values()
+    (s,) = results(tmp_path / "single").values()
+    assert d["status"] == "ok" and s["status"] == "ok"
+    assert d["device"]["world_size"] == 2 and s["device"]["world_size"] == 1
+    for key in ("samples_seen", "steps", "train_flops", "macs", "epochs"):
+        assert d[key] == s[key], key
+    assert len(list((tmp_path / "ddp").glob("*/result.json"))) == 1
+    assert len(list((tmp_path / "ddp" / "trained").iterdir())) == 1
+
+
+def test_two_workers_on_one_sweep_train_each_point_once(tmp_path):
+    args = [sys.executable, "-m", "bench.run", "-m", f"runs_dir={tmp_path}", *SMALL,
+            "strategy=depth,width", "phi=0,1", "sweep=s", "threads=1"]  # fmt: skip
+    workers = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True) for _ in range(2)]  # fmt: skip
+    logs = [w.communicate(timeout=600)[0] for w in workers]
+    assert all(w.returncode == 0 for w in workers), logs[0][-2000:] + logs[1][-2000:]
+    res = results(tmp_path / "s")
+    assert len(res) == 4 and all(r["status"] == "ok" for r in res.values())
+    started = re.findall(r"\] training \d+ steps", "".join(logs))
+    assert len(started) == 3  # depth phi=1, width phi=1 and the shared baseline, once each
+    assert len(list((tmp_path / "s" / "trained").iterdir())) == 3

@@ -1,0 +1,145 @@
+"""``python -m bench.search``: the phi = 1 grid, a real search, its strategy file, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hydra.utils import instantiate
+
+from bench.config import CONF_DIR, compose_config
+from bench.errors import UserError
+from bench.search import PAPER, Candidate, grid, output_path, rank, t_quantile_975
+
+SMALL = [
+    "data.train_size=640",
+    "data.test_size=256",
+    "train.batch_size=64",
+    "train.eval_batch_size=256",
+    "train.epochs=1",
+    "logger.mode=disabled",
+]
+
+
+def test_grid_respects_the_constraint_and_keeps_factors_at_least_one():
+    cands = grid({"min": 1.0, "max": 1.5, "step": 0.05, "tolerance": 0.05})
+    assert cands
+    for c in cands:
+        assert min(c.alpha, c.beta, c.gamma) >= 1.0
+        assert abs(c.alpha * c.beta**2 * c.gamma**2 - 2) <= 0.05 + 1e-12
+    assert len({c.astuple() for c in cands}) == len(cands)
+
+
+def test_grid_includes_the_papers_point_when_the_grid_allows_it():
+    on_grid = grid({"min": 1.0, "max": 1.4, "step": 0.05, "tolerance": 0.1})
+    assert sum(c.is_paper() for c in on_grid) == 1
+    coarse = grid({"min": 1.0, "max": 1.4, "step": 0.2, "tolerance": 0.1})
+    assert any(c.is_paper() for c in coarse)  # inside bounds and tolerance: added
+    tight = grid({"min": 1.0, "max": 1.4, "step": 0.05, "tolerance": 0.05})
+    assert not any(c.is_paper() for c in tight)  # 1.2 * 1.1^2 * 1.15^2 = 1.92
+    narrow = grid({"min": 1.0, "max": 1.19, "step": 0.01, "tolerance": 0.1})
+    assert not any(c.is_paper() for c in narrow)  # alpha = 1.2 is off the grid
+
+
+def test_bad_grids_are_user_errors():
+    with pytest.raises(UserError, match="must be >= 1"):
+        grid({"min": 0.9, "max": 1.4, "step": 0.1, "tolerance": 0.1})
+    with pytest.raises(UserError, match="no \\(alpha, beta, gamma\\)"):
+        grid({"min": 1.0, "max": 1.1, "step": 0.1, "tolerance": 0.01})
+
+
+def test_ranking_uses_the_mean_and_breaks_ties_by_activations(tmp_path):
+    a, b, c = Candidate(1.2, 1.1, 1.15), Candidate(1.4, 1.2, 1.0), Candidate(1.0, 1.2, 1.2)
+    scores = {a: ([0.50, 0.70], 100), b: ([0.60, 0.60], 90), c: ([0.55, 0.65], 80)}
+    for cand, (accs, acts) in scores.items():
+        for seed, acc in enumerate(accs):
+            d = tmp_path / f"{cand.name}_phi1_seed{seed}"
+            d.mkdir()
+            (d / "result.json").write_text(
+                json.dumps({"status": "ok", "top1": acc, "activations": acts})
+            )
+    table = rank(tmp_path, [a, b, c], [0, 1])
+    assert list(table.label) == [c.label, b.label, a.label]  # all mean 0.6: fewest activations
+    assert table.top1.tolist() == pytest.approx([0.6, 0.6, 0.6])
+    row = table.set_index("label").loc[a.label]
+    assert row.ci95 == pytest.approx(t_quantile_975(2) * 0.1414213 / 2**0.5, rel=1e-4)
+    assert table.loc[table.label == b.label, "ci95"].item() == 0.0
+    assert row.paper
+
+
+def test_default_output_is_a_strategy_config(compose):
+    cfg = compose_config(["model=tiny", "data=shapes"], config_name="search")
+    path, name = output_path(cfg)
+    assert path == CONF_DIR / "strategy" / "compound_tiny_shapes.yaml"
+    assert name == "compound_tiny_shapes"
+
+
+def _search(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    out = tmp_path / "conf" / "strategy" / "found.yaml"
+    return subprocess.run(
+        [sys.executable, "-m", "bench.search", f"runs_dir={tmp_path}", *SMALL,
+         f"search.out={out}", "search.seeds=2", *extra],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+
+
+def test_end_to_end_search_writes_a_strategy_that_plan_and_run_accept(tmp_path):
+    proc = _search(tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "winner alpha=" in proc.stdout and "rank" in proc.stdout
+    found = tmp_path / "conf" / "strategy" / "found.yaml"
+    text = found.read_text()
+    assert "_target_: bench.scaling.Compound" in text and "name: found" in text
+    sweep = tmp_path / "search-tiny-shapes-epochs1"
+    assert (sweep / "figures" / "search_grid.png").stat().st_size > 0
+    ranking = (sweep / "search_ranking.csv").read_text().splitlines()
+    assert ranking[0].startswith("rank,alpha,beta,gamma")
+    results = [json.loads(p.read_text()) for p in sweep.glob("*/result.json")]
+    assert results and {r["seed"] for r in results} == {0, 1}
+    assert all(r["phi"] == 1 and r["strategy"].startswith("search_") for r in results)
+
+    searchpath = f"hydra.searchpath=[file://{tmp_path / 'conf'}]"
+    cfg = compose_config([searchpath, "strategy=found"])
+    strategy = instantiate(cfg.strategy)
+    assert min(strategy.alpha, strategy.beta, strategy.gamma) >= 1
+    assert abs(strategy.product - 2) <= 0.15
+    plan = subprocess.run(
+        [sys.executable, "-m", "bench.plan", searchpath, "strategy=found", "phi=0,1,2"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert plan.returncode == 0, plan.stderr
+    assert plan.stdout.count("found") == 3
+
+
+def test_interrupted_search_resumes(tmp_path):
+    out = tmp_path / "conf" / "strategy" / "found.yaml"
+    args = [sys.executable, "-m", "bench.search", f"runs_dir={tmp_path}", *SMALL,
+            f"search.out={out}", "train.epochs=3"]  # fmt: skip
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    sweep = tmp_path / "search-tiny-shapes-epochs3"
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list(sweep.glob("*/result.json"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = {p.parent.name: p.stat().st_mtime for p in sweep.glob("*/result.json")}
+    assert 2 <= len(before) and not out.exists()
+    again = subprocess.run(args, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0, again.stderr[-3000:]
+    after = {p.parent.name: p.stat().st_mtime for p in sweep.glob("*/result.json")}
+    jobs = json.loads((sweep / "sweep.json").read_text())["jobs"]
+    assert len(after) == jobs
+    assert all(after[name] == mtime for name, mtime in before.items())  # not retrained
+    assert len(list((sweep / "trained").iterdir())) == jobs
+    assert out.exists()
+
+
+def test_paper_constant():
+    assert PAPER == (1.2, 1.1, 1.15)
