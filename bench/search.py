@@ -66,7 +66,8 @@ class Candidate:
 
     def is_paper(self) -> bool:
         """Whether this is EfficientNet's 1.2 / 1.1 / 1.15."""
-        return all(math.isclose(x, p, abs_tol=1e-9) for x, p in zip(self.astuple(), PAPER))
+        pairs = zip(self.astuple(), PAPER, strict=True)
+        return all(math.isclose(x, p, abs_tol=1e-9) for x, p in pairs)
 
     def astuple(self) -> tuple[float, float, float]:
         """(alpha, beta, gamma)."""
@@ -208,8 +209,9 @@ def strategy_yaml(name: str, winner: Mapping[str, Any], cfg: DictConfig, mode: s
     """The winner as a strategy config in the same form as conf/strategy/compound.yaml."""
     spread = "" if math.isnan(winner["ci95"]) else f" +- {100 * winner['ci95']:.2f}"
     return (
-        f"# Found by `python -m bench.search` on {time.strftime('%Y-%m-%d')}: model={cfg.model.name}"
-        f" data={cfg.data.name},\n# phi=1 grid, top-1 {100 * winner['top1']:.2f}%{spread}"
+        f"# Found by `python -m bench.search` on {time.strftime('%Y-%m-%d')}:"
+        f" model={cfg.model.name} data={cfg.data.name},\n"
+        f"# phi=1 grid, top-1 {100 * winner['top1']:.2f}%{spread}"
         f" over {winner['seeds_ok']} seed(s); sweep {cfg.sweep}.\n"
         "_target_: bench.scaling.Compound\n"
         f"name: {name}\n"

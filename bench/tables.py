@@ -28,16 +28,53 @@ STRATEGY_ORDER = ("depth", "width", "resolution", "compound", "linear", "uniform
 LEVEL_KEYS = ["sweep", "strategy", "phi"]
 # Columns pooled per level: the mean over ok seeds, or over any seed when none finished.
 LEVEL_METRICS = (
-    "macs", "params", "activations", "depth_mult", "width_mult", "res_mult", "resolution",
-    "extra_blocks", "target_macs", "images_per_sec", "wall_seconds", "epochs",
-)  # fmt: skip
+    "macs",
+    "params",
+    "activations",
+    "depth_mult",
+    "width_mult",
+    "res_mult",
+    "resolution",
+    "extra_blocks",
+    "target_macs",
+    "images_per_sec",
+    "wall_seconds",
+    "epochs",
+)
 
 # Two-sided 95% Student t quantiles t(0.975, df) for df = 1..30.
 _T975 = (
-    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
-    2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
-    2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
-)  # fmt: skip
+    12.7062,
+    4.3027,
+    3.1824,
+    2.7764,
+    2.5706,
+    2.4469,
+    2.3646,
+    2.3060,
+    2.2622,
+    2.2281,
+    2.2010,
+    2.1788,
+    2.1604,
+    2.1448,
+    2.1314,
+    2.1199,
+    2.1098,
+    2.1009,
+    2.0930,
+    2.0860,
+    2.0796,
+    2.0739,
+    2.0687,
+    2.0639,
+    2.0595,
+    2.0555,
+    2.0518,
+    2.0484,
+    2.0452,
+    2.0423,
+)
 _Z975 = 1.959964
 
 
@@ -89,17 +126,14 @@ def summarize_levels(table: pd.DataFrame) -> pd.DataFrame:
         levels[f"n_{status}"] = groups["status"].agg(lambda s, st=status: int((s == st).sum()))
     pooled = ok.groupby(keys, sort=False, dropna=False)[metrics].mean()
     levels = levels.join(pooled.combine_first(groups[metrics].mean()))
-    ci = ok.groupby(keys, sort=False, dropna=False)["top1"].agg(
-        lambda s: pd.Series(mean_ci(s), index=["top1_mean", "top1_hw"])
-    )
-    levels = levels.join(ci.unstack() if len(ci) else _empty_ci())
-    levels = levels.reset_index()
-    for col in ("top1_mean", "top1_hw"):
-        levels[col] = levels[col].astype(float)
-    return sort_levels(levels, table)
+    ci = {key: mean_ci(group) for key, group in ok.groupby(keys, sort=False)["top1"]}
+    index = pd.MultiIndex.from_tuples(list(ci), names=keys)
+    ci_frame = pd.DataFrame(list(ci.values()), index=index, columns=["top1_mean", "top1_hw"])
+    levels = levels.join(ci_frame.astype(float)).reset_index()
+    return _sort_levels(levels, table)
 
 
-def sort_levels(frame: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+def _sort_levels(frame: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """Sort rows by sweep (as first seen in ``table``), strategy order, then phi."""
     sweeps = list(dict.fromkeys(_with_sweep(table)["sweep"]))
     strategies = strategy_order(frame["strategy"])
@@ -124,37 +158,35 @@ def _top1(table: pd.DataFrame) -> pd.Series:
     return pd.to_numeric(table["top1"], errors="coerce")
 
 
-def _empty_ci() -> pd.DataFrame:
-    return pd.DataFrame(columns=["top1_mean", "top1_hw"], dtype=float)
-
-
 # ---------------------------------------------------------------- formatting
 
 
-def format_count(value: float, digits: int = 3) -> str:
-    """A count with an SI suffix and about ``digits`` significant digits: 2.6M, 42M, 1.6G."""
+def format_count(value: float, digits: int = 3, trim: bool = True) -> str:
+    """A count with an SI suffix and ``digits`` significant digits: 2.6M, 42M, 1.6G.
+
+    ``trim=False`` keeps trailing zeros (5.10M), so a table column reads evenly.
+    """
     if value is None or pd.isna(value):
         return "—"
-    value = float(value)
+    value = float(f"{float(value):.{digits}g}")  # round first: 999.7M is 1G, not 1000M
     for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= scale:
-            return _significant(value / scale, digits) + suffix
-    return _significant(value, digits)
+            return _significant(value / scale, digits, trim) + suffix
+    return _significant(value, digits, trim)
 
 
-def _significant(x: float, digits: int) -> str:
+def _significant(x: float, digits: int, trim: bool = True) -> str:
     if x == 0:
         return "0"
-    decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
-    text = f"{x:.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    place = digits - 1 - math.floor(math.log10(abs(x)))
+    x = round(x, place)  # 519.1 at 2 digits is 520, not 519
+    text = f"{x:.{max(0, place)}f}"
+    return text.rstrip("0").rstrip(".") if trim and "." in text else text
 
 
 def format_top1(level: pd.Series, digits: int = 1, pm: str = "±") -> str:
     """Top-1 (%) cell: "mean", "mean ± half-width", or the status when no seed finished."""
-    notes = [
-        f"{int(level[f'n_{s}'])} {s}" for s in ("diverged", "failed") if level[f"n_{s}"] > 0
-    ]
+    notes = [f"{int(level[f'n_{s}'])} {s}" for s in ("diverged", "failed") if level[f"n_{s}"] > 0]
     if level["n_ok"] == 0 or pd.isna(level["top1_mean"]):
         bad = [s for s in ("diverged", "failed") if level[f"n_{s}"] > 0]
         return "/".join(bad) or "no result"
@@ -183,13 +215,13 @@ def table_frame(table: pd.DataFrame, digits: int = 1, pm: str = "±") -> pd.Data
             "w": _fixed(lv.get("width_mult"), 2),
             "r": _fixed(lv.get("res_mult"), 2),
             "resolution": _fixed(lv.get("resolution"), 0),
-            "macs": format_count(lv.get("macs")),
+            "macs": format_count(lv.get("macs"), trim=False),
             "params": _params_m(lv.get("params")),
             "top1": format_top1(lv, digits, pm),
         }
         rows.append(row)
     columns = ["phi", "strategy"] + (["sweep"] if several else []) + list(_HEADERS)[2:]
-    return pd.DataFrame(rows, columns=[c for c in columns if c != "sweep" or several])
+    return pd.DataFrame(rows, columns=columns)
 
 
 _HEADERS = {
@@ -215,7 +247,8 @@ def _fixed(value: object, decimals: int) -> str:
 def _params_m(value: object) -> str:
     if value is None or pd.isna(value):
         return "—"
-    return _significant(float(value) / 1e6, 3)
+    millions = float(value) / 1e6
+    return f"{millions:.{2 if millions < 10 else 1 if millions < 100 else 0}f}"
 
 
 def caption(table: pd.DataFrame) -> str:
@@ -232,14 +265,14 @@ def caption(table: pd.DataFrame) -> str:
 
 
 def describe_setup(table: pd.DataFrame) -> str:
-    """"tiny on shapes · 5 epochs per point": what was trained and for how long."""
+    """ "tiny on shapes · 5 epochs per point": what was trained and for how long."""
     model = _join(table, "model") or "model"
     data = _join(table, "data") or "data"
     return f"{model} on {data} · {describe_budget(table)}"
 
 
 def describe_budget(table: pd.DataFrame) -> str:
-    """"5 epochs per point" or "equal training FLOPs" (from the ``budget``/``epochs`` columns)."""
+    """ "5 epochs per point" or "equal training FLOPs" (from the ``budget``/``epochs`` columns)."""
     parts = []
     budgets = table["budget"].dropna().unique() if "budget" in table else []
     for budget in budgets:
@@ -280,11 +313,19 @@ def to_markdown(table: pd.DataFrame, digits: int = 1) -> str:
     right = [c not in ("strategy", "sweep") for c in frame.columns]
 
     def line(row: Sequence[str]) -> str:
-        padded = (v.rjust(w) if r else v.ljust(w) for v, w, r in zip(row, widths, right))
+        padded = (
+            v.rjust(w) if r else v.ljust(w) for v, w, r in zip(row, widths, right, strict=True)
+        )
         return "| " + " | ".join(padded) + " |"
 
-    rule = "|" + "|".join(("-" * (w + 1) + ":") if r else (":" + "-" * (w + 1))
-                          for w, r in zip(widths, right)) + "|"  # fmt: skip
+    rule = (
+        "|"
+        + "|".join(
+            ("-" * (w + 1) + ":") if r else (":" + "-" * (w + 1))
+            for w, r in zip(widths, right, strict=True)
+        )
+        + "|"
+    )
     body = [line(headers), rule] + [line(row) for row in cells[1:]]
     return f"{caption(table)}\n\n" + "\n".join(body) + "\n"
 

@@ -110,8 +110,10 @@ class _NoEval:
         self.device = dev
 
     def epoch(self, index: int, skip: int = 0):
-        yield torch.zeros(1, 3, 8, 8, device=self.device), torch.zeros(1, dtype=torch.long,
-                                                                       device=self.device)
+        yield (
+            torch.zeros(1, 3, 8, 8, device=self.device),
+            torch.zeros(1, dtype=torch.long, device=self.device),
+        )
 
 
 class SyntheticBatches:
@@ -151,8 +153,8 @@ def plain_loop_rate(tree: Path, model, steps: int, warmup: int, batch: int,
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True,
                           weight_decay=5e-4)  # fmt: skip
     model.train()
-    done, start = 0, None
-    for x, y in loader:
+    start = None
+    for done, (x, y) in enumerate(loader):
         if done == warmup:
             sync(dev)
             start = time.perf_counter()
@@ -162,8 +164,7 @@ def plain_loop_rate(tree: Path, model, steps: int, warmup: int, batch: int,
         loss.backward()
         opt.step()
         loss.item()  # per-step logging, as such loops do
-        done += 1
-        if done == warmup + steps:
+        if done + 1 == warmup + steps:
             break
     sync(dev)
     return steps * batch / (time.perf_counter() - start)
@@ -287,9 +288,20 @@ def joblib_sweep(work: Path) -> dict[str, float]:
     out = {}
     for n in (1, 2):
         threads = max(1, (os.cpu_count() or 2) // n)
-        cmd = [sys.executable, "-m", "bench.run", "-m", f"runs_dir={work / f'joblib{n}'}",
-               "strategy=depth,width", "phi=1,2", "train.epochs=1", "logger.mode=disabled",
-               "hydra/launcher=joblib", f"hydra.launcher.n_jobs={n}", f"threads={threads}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "-m",
+            f"runs_dir={work / f'joblib{n}'}",
+            "strategy=depth,width",
+            "phi=1,2",
+            "train.epochs=1",
+            "logger.mode=disabled",
+            "hydra/launcher=joblib",
+            f"hydra.launcher.n_jobs={n}",
+            f"threads={threads}",
+        ]
         start = time.perf_counter()
         subprocess.run(cmd, capture_output=True, text=True, check=True)
         out[f"joblib_{n}_worker_seconds"] = time.perf_counter() - start
@@ -320,7 +332,8 @@ def main() -> None:
         out["plan_5x5_seconds"] = plan_seconds(s["plan_levels"])
         log(f"planning 5 strategies x {s['plan_levels']} levels: {out['plan_5x5_seconds']:.1f} s")
         out.update(point_overhead(s["point_seconds"], work))
-        log(f"point overhead {100 * out['point_overhead']:.1f}% of {out['point_wall_seconds']:.0f} s")
+        share = 100 * out["point_overhead"]
+        log(f"point overhead {share:.1f}% of {out['point_wall_seconds']:.0f} s")
         out["plot_200_seconds"] = plot_seconds(s["plot_points"], work)
         log(f"plotting {s['plot_points']} points: {out['plot_200_seconds']:.1f} s")
         if s["sweep"]:

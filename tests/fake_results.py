@@ -29,6 +29,9 @@ WEIGHTS = {
     "uniform": (1 / 3, 1 / 3, 1 / 3),
     "fast": (0.1, 0.8, 0.1),
 }
+# the large layout (``points=``): 5 strategies x 8 levels, 5 seeds make 200 points
+BIG_STRATEGIES = ("depth", "width", "resolution", "compound", "linear")
+BIG_PHIS = (-1, 0, 1, 2, 3, 4, 5, 6)
 GAIN = {"depth": 2.0, "width": 2.5, "resolution": 1.5, "compound": 3.5, "linear": 1.0}
 
 
@@ -40,7 +43,8 @@ def point_name(strategy: str, phi: float, seed: int) -> str:
 def fake_top1(strategy: str, phi: float, seed: int) -> float:
     """A plausible top-1: rises with phi at a per-strategy rate, plus seed noise."""
     gain = GAIN.get(strategy, 3.0)
-    noise = ((seed * 7 + int(phi * 3) + len(strategy)) % 5 - 2) * 0.004
+    salt = len(strategy) if phi else 0  # phi=0 is one shared baseline
+    noise = ((seed * 7 + int(phi * 3) + salt) % 5 - 2) * 0.004
     return round(0.60 + gain * 0.01 * phi + noise, 4)
 
 
@@ -66,7 +70,7 @@ def make_result(
     a, b, c = WEIGHTS.get(strategy, (0.3, 0.3, 0.4))
     d, w, r = 2 ** (a * phi), 2 ** (b * phi / 2), 2 ** (c * phi / 2)
     target = BASE_MACS * 2**phi
-    ratio = 1.0 + 0.01 * ((len(strategy) + int(phi * 2)) % 5 - 2)
+    ratio = 1.0 + 0.01 * ((len(strategy) + int(phi * 2)) % 5 - 2) if phi else 1.0
     macs = int(round(target * ratio))
     value = fake_top1(strategy, phi, seed) if top1 is None else top1
     samples = int(epochs * 10_000)
@@ -127,13 +131,16 @@ def write_sweep(
     pending: Iterable[tuple[str, float, int]] = (("compound", 4, 0),),
     top1: Mapping[tuple[str, float, int], float] | None = None,
     clutter: bool = True,
+    points: int | None = None,
     **fields: Any,
 ) -> Path:
     """A sweep folder with every (strategy, phi, seed) point, some diverged or failed.
 
     ``pending`` points get a folder but no result.json (still running, or
     killed); ``clutter`` adds the folders a real sweep has besides its points
-    (``trained/``, ``wandb/``, ``.hydra/``, ``figures/``). ``fields`` go to
+    (``trained/``, ``wandb/``, ``.hydra/``, ``figures/``). ``points=N`` writes
+    exactly N points of the large layout instead (5 strategies x 8 levels x
+    as many seeds as needed, the last seed cut short). ``fields`` go to
     :func:`make_result` (``sweep=``, ``budget=``, ``epochs=``...).
     """
     sweep_dir = Path(sweep_dir)
@@ -141,13 +148,12 @@ def write_sweep(
     fields.setdefault("sweep", sweep_dir.name)
     bad = {tuple(p): "diverged" for p in diverged} | {tuple(p): "failed" for p in failed}
     top1 = dict(top1 or {})
-    for strategy in strategies:
-        for phi in phis:
-            for seed in seeds:
-                key = (strategy, phi, seed)
-                status = bad.get(key, "ok")
-                value = top1.get(key)
-                write_result(sweep_dir, make_result(*key, status, top1=value, **fields))
+    if points is not None:
+        strategies, phis, seeds = BIG_STRATEGIES, BIG_PHIS, range(math.ceil(points / 40))
+    keys = [(st, phi, seed) for seed in seeds for st in strategies for phi in phis]
+    for key in keys[:points]:
+        status = bad.get(key, "ok")
+        write_result(sweep_dir, make_result(*key, status, top1=top1.get(key), **fields))
     for strategy, phi, seed in pending:
         (sweep_dir / point_name(strategy, phi, seed) / ".hydra").mkdir(parents=True, exist_ok=True)
     if clutter:
@@ -158,13 +164,11 @@ def write_sweep(
     return sweep_dir
 
 
-def write_big_sweep(sweep_dir: Path) -> Path:
-    """200 recorded points: 5 strategies x 8 levels x 5 seeds (the performance target)."""
+def write_big_sweep(sweep_dir: Path, points: int = 200) -> Path:
+    """200 points by default (5 strategies x 8 levels x 5 seeds): the performance target."""
     return write_sweep(
         sweep_dir,
-        strategies=("depth", "width", "resolution", "compound", "linear"),
-        phis=(-1, 0, 1, 2, 3, 4, 5, 6),
-        seeds=(0, 1, 2, 3, 4),
+        points=points,
         diverged=(("width", 6, 0), ("width", 6, 3)),
         failed=(("resolution", 6, 1),),
         pending=(),

@@ -1,4 +1,4 @@
-"""Scale-out on existing engines: joblib and submitit launchers, torchrun DDP, two workers at once."""
+"""Scale-out on existing engines: joblib and submitit launchers, torchrun DDP, parallel workers."""
 
 from __future__ import annotations
 

@@ -49,9 +49,7 @@ class CoefficientSweeper(Sweeper):
             seeds = seed_list(cfg.search)
         except UserError as exc:
             fail(str(exc))
-        jobs = [
-            [*arguments, *job_overrides(c, seed, mode)] for c in candidates for seed in seeds
-        ]
+        jobs = [[*arguments, *job_overrides(c, seed, mode)] for c in candidates for seed in seeds]
         sweep_dir = Path(cfg.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(cfg, sweep_dir / "multirun.yaml")

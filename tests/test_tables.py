@@ -1,0 +1,151 @@
+"""bench.tables: per-level pooling, the t interval, and the Markdown/LaTeX tables."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import pytest
+from fake_results import make_result, write_sweep
+
+from bench.plot import load_results
+from bench.tables import (
+    format_count,
+    mean_ci,
+    strategy_order,
+    summarize_levels,
+    t_quantile_975,
+    to_latex,
+    to_markdown,
+    write_tables,
+)
+
+# compound at phi=2: three seeds with a known spread, checked against a hand computation
+SEEDS = {("compound", 2, 0): 0.70, ("compound", 2, 1): 0.72, ("compound", 2, 2): 0.75}
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    sweep = write_sweep(tmp_path_factory.mktemp("runs") / "tiny-shapes-epochs5", top1=SEEDS)
+    return load_results([sweep])[0]
+
+
+def test_t_quantiles_match_reference_values():
+    # scipy.stats.t.ppf(0.975, df) for these df
+    for df, ref in {
+        1: 12.7062,
+        2: 4.3027,
+        4: 2.7764,
+        30: 2.0423,
+        31: 2.0395,
+        40: 2.0211,
+        100: 1.9840,
+        1000: 1.9623,
+    }.items():
+        assert t_quantile_975(df) == pytest.approx(ref, abs=2e-4)
+
+
+def test_mean_ci_is_the_t_interval():
+    values = [0.70, 0.72, 0.75]
+    mean, half = mean_ci(values)
+    assert mean == pytest.approx(statistics.mean(values))
+    assert half == pytest.approx(4.3027 * statistics.stdev(values) / math.sqrt(3), rel=1e-4)
+    assert mean_ci([0.5]) == (0.5, pytest.approx(math.nan, nan_ok=True))
+    assert math.isnan(mean_ci([])[0])
+
+
+def test_levels_pool_ok_seeds_and_count_the_rest(table):
+    levels = summarize_levels(table).set_index(["strategy", "phi"])
+    assert len(levels) == 4 * 4
+    width3 = levels.loc[("width", 3.0)]
+    assert (width3["n"], width3["n_ok"], width3["n_diverged"], width3["n_failed"]) == (3, 2, 1, 0)
+    ok_top1 = table.query("strategy == 'width' and phi == 3 and status == 'ok'")["top1"]
+    assert width3["top1_mean"] == pytest.approx(ok_top1.mean())
+    compound2 = levels.loc[("compound", 2.0)]
+    assert compound2["top1_mean"] == pytest.approx(statistics.mean(SEEDS.values()))
+
+
+def test_markdown_rows_and_numbers(table):
+    text = to_markdown(table)
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "Strategy" not in line]
+    assert len(rows) == 16  # 4 levels x 4 strategies
+    # hand computation: mean 72.33, sd 2.5166, t(0.975, 2) = 4.3027 -> half-width 6.25
+    compound2 = next(r for r in rows if r.startswith("| 2 | compound"))
+    assert "72.3 ± 6.3" in compound2
+    assert "10.4M" in compound2 or "10.6M" in compound2  # MACs in M
+    width3 = next(r for r in rows if r.startswith("| 3 | width"))
+    assert "(1 diverged)" in width3
+    assert "(1 failed)" in next(r for r in rows if r.startswith("| 3 | resolution"))
+    assert "tiny on shapes · 5 epochs per point" in text.splitlines()[0]
+    assert "95% t-interval" in text.splitlines()[0]
+    # phi ascends, strategies in the fixed order within a level
+    order = [r.split("|")[2].strip() for r in rows[:4]]
+    assert order == ["depth", "width", "resolution", "compound"]
+
+
+def test_latex_is_booktabs_with_numbers_and_escapes(tmp_path):
+    sweep = write_sweep(
+        tmp_path / "s",
+        strategies=("depth", "compound_tiny_shapes"),
+        phis=(0, 1),
+        top1={("depth", 1, s): v for s, v in enumerate((0.70, 0.72, 0.75))},
+        diverged=(),
+        failed=(("depth", 0, 0), ("depth", 0, 1), ("depth", 0, 2)),
+    )
+    table = load_results([sweep])[0]
+    tex = to_latex(table)
+    for needle in (
+        r"\toprule",
+        r"\midrule",
+        r"\bottomrule",
+        r"\begin{tabular}",
+        r"\caption{",
+        r"Top-1 (\%)",
+        r"compound\_tiny\_shapes",
+        r"72.3 $\pm$ 6.3",
+    ):
+        assert needle in tex, needle
+    body = tex.split(r"\midrule", 1)[1]
+    assert body.count(r"\\") == 4  # 2 levels x 2 strategies
+    assert "failed" in body  # depth at phi=0: every seed failed
+    assert "±" not in tex  # raw unicode would need a package
+
+
+def test_combined_table_has_a_sweep_column(tmp_path):
+    a = write_sweep(tmp_path / "a", strategies=("depth",), phis=(0, 1), pending=())
+    b = write_sweep(tmp_path / "b", strategies=("depth",), phis=(0, 1), pending=())
+    table = load_results([a, b])[0]
+    text = to_markdown(table)
+    assert "| Sweep" in text or "Sweep |" in text
+    assert sum(1 for line in text.splitlines() if line.startswith("| 1 | depth")) == 2
+
+
+def test_write_tables_writes_both_files(table, tmp_path):
+    paths = write_tables(table, tmp_path / "tables")
+    assert paths["markdown"].name == "results_table.md"
+    assert paths["latex"].name == "results_table.tex"
+    assert paths["markdown"].read_text() == to_markdown(table)
+    assert paths["latex"].read_text() == to_latex(table)
+
+
+def test_formatting_helpers():
+    assert [format_count(v) for v in (2_610_194, 41_800_000, 1.64e9, 950)] == [
+        "2.61M",
+        "41.8M",
+        "1.64G",
+        "950",
+    ]
+    assert format_count(float("nan")) == "—"
+    names = ["compound_tiny_shapes", "linear", "depth", "abc", "compound"]
+    assert strategy_order(names) == ["depth", "compound", "linear", "abc", "compound_tiny_shapes"]
+
+
+def test_failed_only_level_reads_failed(tmp_path):
+    sweep = tmp_path / "s"
+    from fake_results import write_result
+
+    write_result(sweep, make_result("depth", 0, 0))
+    write_result(sweep, make_result("width", 1, 0, "failed"))
+    text = to_markdown(load_results([sweep])[0])
+    width = next(line for line in text.splitlines() if line.startswith("| 1 | width"))
+    assert width.rstrip(" |").endswith("failed")
