@@ -23,6 +23,7 @@ import platform
 import re
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,16 @@ def _versions() -> dict[str, str]:
     except Exception:
         pass
     return out
+
+
+def _compile_seconds(outcome: Mapping[str, Any]) -> float | None:
+    """torch.compile's cost: the first step's time beyond a steady step (None if not compiled)."""
+    t = outcome.get("train_timings") or {}
+    steps = int(outcome.get("steps") or 0) - int(outcome.get("resumed_from_step") or 0)
+    if not outcome.get("compiled") or "first_step" not in t or steps < 2:
+        return None
+    steady = (t["train"] - t["first_step"]) / (steps - 1)
+    return max(0.0, t["first_step"] - steady)
 
 
 def _device_info(device: torch.device, d: ddp.Dist) -> dict[str, Any]:
@@ -447,6 +458,7 @@ class PointRunner:
             "shared": shared,
             "trained_by": outcome.get("trained_by"),
             "compiled": outcome.get("compiled", False),
+            "compile_seconds": _compile_seconds(outcome),
             "resumed_from_step": outcome.get("resumed_from_step", 0),
             "device": outcome.get("device") or _device_info(self.device, self.dist),
             "timings": {**self.timings, **train_t, "job_wall": wall},

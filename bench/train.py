@@ -183,6 +183,7 @@ class Trainer:
         self.model.train()
         self.progress.start(budget, self.step)
         status, reason = "ok", None
+        first_step = True  # timed on its own: it carries torch.compile's compilation
         while self.step < budget.steps and status == "ok":
             epoch, offset = divmod(self.step, per_epoch)
             tic = time.perf_counter()
@@ -194,6 +195,11 @@ class Trainer:
                 self.optimizer.step()
                 self.scheduler.step()
                 self.step += 1
+                if first_step:
+                    if self.device.type == "cuda":
+                        torch.cuda.synchronize(self.device)
+                    self.timings["first_step"] = time.perf_counter() - tic
+                    first_step = False
                 loss_sum += loss.detach().float()
                 loss_count += 1
                 window_images += budget.batch_size

@@ -8,7 +8,7 @@ Prints progress, a table, and as its last line one JSON object with the keys
 ``speedup_vs_plain``, ``data_path_overhead``, ``cpu_utilization`` (and
 ``gpu_utilization`` on CUDA), ``plan_5x5_seconds``, ``point_overhead``,
 ``plot_200_seconds`` and ``joblib_sweep_seconds`` (the 4-point sweep with 1 and
-2 joblib workers); null where a measurement was skipped, with the reason in
+2 joblib workers, as ``{"1": s, "2": s}``); null where a measurement was skipped, with the reason in
 ``skipped``. Runs where ``../shared`` is absent too (it then skips the
 comparison on the CIFAR-10 tree).
 
@@ -305,6 +305,7 @@ def joblib_sweep(work: Path) -> dict[str, float]:
         start = time.perf_counter()
         subprocess.run(cmd, capture_output=True, text=True, check=True)
         out[f"joblib_{n}_worker_seconds"] = time.perf_counter() - start
+    out["joblib_sweep_seconds"] = {str(n): out[f"joblib_{n}_worker_seconds"] for n in (1, 2)}
     return out
 
 
@@ -341,7 +342,8 @@ def main() -> None:
             log(f"joblib sweep: {out}")
         else:
             out["skipped"]["joblib_sweep_seconds"] = "not in --smoke"
-    out.setdefault("speedup_vs_plain", None)
+    for key in ("speedup_vs_plain", "data_path_overhead", "joblib_sweep_seconds"):
+        out.setdefault(key, None)
     out["total_seconds"] = time.perf_counter() - start
     print(json.dumps(out, sort_keys=True))
 

@@ -53,9 +53,26 @@ def test_shapes_tensors_labels_and_balance():
     assert int(data.train.images.float().std()) > 20  # not blank
 
 
+def test_shapes_disk_cache_is_written_once_and_read_back(tmp_path, monkeypatch):
+    cfg = {**SMALL_SHAPES, "cache_dir": str(tmp_path / "shapes")}
+    first = load_data(cfg)
+    files = list((tmp_path / "shapes").glob("shapes-*.pt"))
+    assert len(files) == 1 and not list((tmp_path / "shapes").glob("*.tmp"))
+    shapes._cached.cache_clear()
+
+    def no_generation(*args):
+        raise AssertionError("generated although the disk cache holds the splits")
+
+    monkeypatch.setattr(shapes, "_generate", no_generation)
+    again = load_data(cfg)
+    assert torch.equal(again.train.images, first.train.images)
+    assert torch.equal(again.test.labels, first.test.labels)
+    shapes._cached.cache_clear()
+
+
 def test_shapes_is_deterministic_across_processes():
     first = load_data(SMALL_SHAPES)
-    shapes._generate.cache_clear()
+    shapes._cached.cache_clear()
     again = load_data(SMALL_SHAPES)
     assert again.train.images is not first.train.images
     here = digest(again.train.images, again.train.labels, again.test.images, again.test.labels)

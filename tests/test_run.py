@@ -75,6 +75,16 @@ def test_one_point_learns_and_records_everything(compose, tmp_path):
     assert result["config"]["strategy"]["name"] == "width"
     on_disk = json.loads((tmp_path / cfg.sweep / "width_phi1_seed0" / "result.json").read_text())
     assert on_disk["top1"] == result["top1"]
+    assert result["compiled"] is False and result["compile_seconds"] is None
+    assert 0 < result["timings"]["first_step"] < result["timings"]["train"]
+
+
+def test_compile_seconds_is_the_first_steps_excess_over_a_steady_step():
+    from bench.run import _compile_seconds
+
+    timings = {"train": 30.0, "first_step": 21.0}  # 1 slow step, then 9 steps of 1 s
+    assert _compile_seconds({"compiled": True, "steps": 10, "train_timings": timings}) == 20.0
+    assert _compile_seconds({"compiled": False, "steps": 10, "train_timings": timings}) is None
 
 
 def test_finished_point_is_skipped_and_identical_points_are_shared(compose, tmp_path):

@@ -83,3 +83,18 @@ def test_two_workers_on_one_sweep_train_each_point_once(tmp_path):
     started = re.findall(r"\] training \d+ steps", "".join(logs))
     assert len(started) == 3  # depth phi=1, width phi=1 and the shared baseline, once each
     assert len(list((tmp_path / "s" / "trained").iterdir())) == 3
+
+
+def test_slurm_example_launcher_composes_onto_submitit():
+    from hydra import compose, initialize_config_dir
+
+    from bench.config import CONF_DIR
+
+    with initialize_config_dir(str(CONF_DIR), version_base=None):
+        over = ["hydra/launcher=slurm", "hydra.launcher.partition=a100", "experiment=cifar10_gpu"]
+        cfg = compose("config", over, return_hydra_config=True)
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
+    assert launcher.partition == "a100" and launcher.gpus_per_node == 1
+    assert launcher.timeout_min > 0 and launcher.mem_gb > 0
+    assert cfg.model.name == "vgg11" and cfg.data.kind == "imagefolder"
