@@ -59,12 +59,11 @@ class Progress:
         done = step - self._step0
         rate_steps = done / max(now - self._t0, 1e-9)
         eta = (budget.steps - step) / rate_steps if rate_steps else 0.0
-        epochs = max(1, -(-budget.steps // budget.steps_per_epoch))
-        log.info(
-            "%s epoch %d/%d  step %d/%d (%.0f%%)  loss %.4f  %.0f img/s  ETA %s",
+        log.info(  # epochs in samples seen / training set size, as result.json counts them
+            "%s epoch %.2f/%.2f  step %d/%d (%.0f%%)  loss %.4f  %.0f img/s  ETA %s",
             self.label,
-            epoch + 1,
-            epochs,
+            budget.epochs * step / budget.steps,
+            budget.epochs,
             step,
             budget.steps,
             100.0 * step / budget.steps,
@@ -73,13 +72,13 @@ class Progress:
             _eta(eta),
         )
 
-    def evaluated(self, epoch: int, top1: float | None, top5: float | None) -> None:
+    def evaluated(self, epoch: float, top1: float | None, top5: float | None) -> None:
         """A line with the held-out accuracy after an evaluation."""
         if self.enabled and top1 is not None:
             log.info(
-                "%s eval after epoch %d: top-1 %.2f%%  top-5 %.2f%%",
+                "%s eval after epoch %.2f: top-1 %.2f%%  top-5 %.2f%%",
                 self.label,
-                epoch + 1,
+                epoch,
                 100 * top1,
                 100 * (top5 or 0),
             )

@@ -257,7 +257,7 @@ class Trainer:
         seconds = time.perf_counter() - start
         self.timings["eval"] += seconds
         entry = {
-            "epoch": round(self.step / self.budget.steps_per_epoch, 4),
+            "epoch": round(self.budget.epochs * self.step / self.budget.steps, 4),
             "step": self.step,
             "train_loss": getattr(self, "last_loss", None),
             "top1": top1,
@@ -268,7 +268,7 @@ class Trainer:
         }
         self.history.append(entry)
         if self.is_main:
-            self.progress.evaluated(epoch, top1, top5)
+            self.progress.evaluated(entry["epoch"], top1, top5)
             self.on_log({"eval/top1": top1, "eval/top5": top5, "epoch": entry["epoch"]}, self.step)
 
 
