@@ -192,7 +192,7 @@ def loop_benchmarks(s: dict[str, Any], cache: Path, out: dict[str, Any]) -> None
 
     dev = device()
     steps, warmup, batch = s["steps"], s["warmup"], s["batch"]
-    channels_last = dev.type == "cuda"
+    channels_last = True  # as bench.run's train.channels_last=auto; the plain loop keeps NCHW
     tree = cifar_tree(cache)
     if tree is not None:
         data = load_data({"kind": "imagefolder", "name": "cifar10", "path": str(tree),

@@ -76,6 +76,7 @@ def test_one_point_learns_and_records_everything(compose, tmp_path):
     on_disk = json.loads((tmp_path / cfg.sweep / "width_phi1_seed0" / "result.json").read_text())
     assert on_disk["top1"] == result["top1"]
     assert result["compiled"] is False and result["compile_seconds"] is None
+    assert result["channels_last"] is True  # train.channels_last=auto: on, CPU included
     assert 0 < result["timings"]["first_step"] < result["timings"]["train"]
 
 
