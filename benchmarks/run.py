@@ -240,15 +240,21 @@ def loop_benchmarks(s: dict[str, Any], cache: Path, out: dict[str, Any]) -> None
 
 
 # -- planning, point overhead, plotting, sweeps ------------------------------------------------
-def plan_seconds(levels: int) -> float:
-    """Planning 5 strategies x ``levels`` levels for efficientnet_b0 at ImageNet shape, fresh."""
+def plan_seconds(levels: int) -> tuple[float, float]:
+    """Planning 5 strategies x ``levels`` levels for efficientnet_b0 at ImageNet shape, fresh.
+
+    Returns (seconds from a fresh interpreter, of which importing torch, timm and Hydra).
+    """
     phis = ",".join(str(i) for i in range(levels))
     cmd = [sys.executable, "-c",
            "import time,sys; t=time.perf_counter(); from bench.plan import plan_sweep; "
-           f"plan_sweep(['strategy=depth,width,resolution,compound,linear','phi={phis}',"
-           "'model=efficientnet_b0','data=imagenet']); print(time.perf_counter()-t)"]  # fmt: skip
+           "i=time.perf_counter()-t; "
+           "plan_sweep(['strategy=depth,width,resolution,compound,linear',"
+           f"'phi={phis}','model=efficientnet_b0','data=imagenet']); "
+           "print(time.perf_counter()-t, i)"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return float(proc.stdout.strip().splitlines()[-1])
+    total, imports = proc.stdout.strip().splitlines()[-1].split()
+    return float(total), float(imports)
 
 
 def point_overhead(target_seconds: float, work: Path) -> dict[str, float]:
@@ -334,8 +340,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         loop_benchmarks(s, cache, out)
-        out["plan_5x5_seconds"] = plan_seconds(s["plan_levels"])
-        log(f"planning 5 strategies x {s['plan_levels']} levels: {out['plan_5x5_seconds']:.1f} s")
+        out["plan_5x5_seconds"], out["plan_5x5_import_seconds"] = plan_seconds(s["plan_levels"])
+        log(f"planning 5 strategies x {s['plan_levels']} levels: {out['plan_5x5_seconds']:.1f} s "
+            f"({out['plan_5x5_import_seconds']:.1f} s of it importing)")  # fmt: skip
         out.update(point_overhead(s["point_seconds"], work))
         share = 100 * out["point_overhead"]
         log(f"point overhead {share:.1f}% of {out['point_wall_seconds']:.0f} s")
