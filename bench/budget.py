@@ -34,6 +34,10 @@ class Budget:
     train_flops: float
     warmup_steps: int
 
+    def epochs_at(self, step: int) -> float:
+        """Epochs done after ``step`` steps: samples seen over the training set, as result.json."""
+        return self.epochs * step / self.steps
+
     def as_dict(self) -> dict[str, Any]:
         """For result.json."""
         return asdict(self)

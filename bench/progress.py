@@ -59,10 +59,10 @@ class Progress:
         done = step - self._step0
         rate_steps = done / max(now - self._t0, 1e-9)
         eta = (budget.steps - step) / rate_steps if rate_steps else 0.0
-        log.info(  # epochs in samples seen / training set size, as result.json counts them
+        log.info(
             "%s epoch %.2f/%.2f  step %d/%d (%.0f%%)  loss %.4f  %.0f img/s  ETA %s",
             self.label,
-            budget.epochs * step / budget.steps,
+            budget.epochs_at(step),
             budget.epochs,
             step,
             budget.steps,

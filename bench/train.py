@@ -257,7 +257,7 @@ class Trainer:
         seconds = time.perf_counter() - start
         self.timings["eval"] += seconds
         entry = {
-            "epoch": round(self.budget.epochs * self.step / self.budget.steps, 4),
+            "epoch": round(self.budget.epochs_at(self.step), 4),
             "step": self.step,
             "train_loss": getattr(self, "last_loss", None),
             "top1": top1,
