@@ -13,20 +13,25 @@ make the command exit 1.
 
 from __future__ import annotations
 
+import copy
 import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from bench.config import compose_config, expand_sweep, phi_of
 from bench.errors import UserError, exit_on_user_error
 from bench.results import atomic_write_text
 from bench.solver import PlannedPoint, Planner
+
+if TYPE_CHECKING:  # pandas is imported where tables are made: every training job imports this
+    import pandas as pd
 
 COLUMNS = [
     "strategy",
@@ -87,6 +92,38 @@ def with_baselines(jobs: Iterable[list[str]]) -> list[list[str]]:
     return out
 
 
+def _phi_value(override: str) -> float | None:
+    """The number a plain ``phi=<number>`` override sets, else None."""
+    if not override.startswith("phi="):
+        return None
+    try:
+        value = OverridesParser.create().parse_override(override).value()
+    except HydraException:
+        return None
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def compose_job(job: list[str], composed: dict[tuple[str, ...], DictConfig]) -> DictConfig:
+    """Compose one job, reusing a job that differs from it only in ``phi``.
+
+    Hydra takes about 60 ms to compose a job, a quarter of planning 5x5
+    points. ``phi`` is a plain top-level number that no defaults list depends
+    on, so setting it on a copy gives what composing would; interpolations
+    that read it resolve lazily.
+    """
+    phis = [o for o in job if o.startswith("phi=")]
+    phi = _phi_value(phis[0]) if len(phis) == 1 else None
+    if phi is None:
+        return compose_config(job)
+    rest = tuple(o for o in job if o not in phis)
+    if rest not in composed:
+        composed[rest] = compose_config(job)
+        return composed[rest]
+    cfg = copy.deepcopy(composed[rest])
+    OmegaConf.update(cfg, "phi", phi)
+    return cfg
+
+
 def plan_sweep(arguments: list[str]) -> tuple[pd.DataFrame, list[PlannedPoint], DictConfig]:
     """Plan every point of the sweep ``arguments`` describe.
 
@@ -94,10 +131,13 @@ def plan_sweep(arguments: list[str]) -> tuple[pd.DataFrame, list[PlannedPoint], 
     config (for settings such as ``plan.out`` that do not vary in a sweep).
     """
     cache: dict[Any, Planner] = {}
+    composed: dict[tuple[str, ...], DictConfig] = {}
     points, cfgs = [], []
     for job in with_baselines(expand_sweep(arguments)):
-        cfgs.append(compose_config(job))
+        cfgs.append(compose_job(job, composed))
         points.append(plan_config(cfgs[-1], cache))
+    import pandas as pd
+
     table = pd.DataFrame([p.row() for p in points], columns=COLUMNS)
     table = table.sort_values(["strategy", "phi"], kind="stable").reset_index(drop=True)
     return table, points, cfgs[0]

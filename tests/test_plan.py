@@ -4,8 +4,10 @@ import subprocess
 import sys
 
 import pandas as pd
+from omegaconf import OmegaConf
 
-from bench.plan import COLUMNS, plan_sweep, with_baselines
+from bench.config import compose_config, expand_sweep
+from bench.plan import COLUMNS, compose_job, plan_sweep, with_baselines
 
 
 def run_plan(*args, cwd=None):
@@ -51,6 +53,16 @@ def test_default_sweep_levels_are_planned():
     assert list(table.phi) == [0.0, 1.0, 2.0]
     assert cfg.model.name == "tiny"
     assert all(not p.infeasible for p in points)
+
+
+def test_jobs_differing_in_phi_compose_like_hydra():
+    composed = {}
+    jobs = expand_sweep(["strategy=compound,linear", "phi=0,1.5,2", "sweep=${phi}-x"])
+    for job in jobs:
+        reused = OmegaConf.to_container(compose_job(job, composed), resolve=True)
+        assert reused == OmegaConf.to_container(compose_config(job), resolve=True), job
+    assert len(composed) == 2  # one Hydra composition per strategy
+    assert compose_job(["phi=abc"], composed).phi == "abc"  # not a number: composed, checked later
 
 
 def test_with_baselines_adds_phi0_once():
