@@ -11,8 +11,10 @@ install) prints one warning and the point goes on with logging off.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,31 @@ def resolve_mode(logger: Mapping[str, Any]) -> str:
     if mode not in MODES:
         raise UserError(f"logger.mode={mode!r} is not one of {list(MODES)}")
     return mode
+
+
+def warm_up(logger: Mapping[str, Any]) -> threading.Thread | None:
+    """Start W&B's service process and imports in the background; returns the thread.
+
+    The first ``wandb.init`` of a process spends about 0.8 s starting the
+    service and importing ``wandb.sdk.launch``; a job starts this before
+    loading its data, so that time overlaps with work that runs in C.
+    Nothing here logs, and a failure is left for ``wandb.init`` to report.
+    """
+    if resolve_mode(logger) == "disabled":
+        return None
+
+    def warm() -> None:
+        try:
+            import wandb
+
+            wandb.setup()
+            importlib.import_module("wandb.sdk.launch.inputs.internal")  # what init imports
+        except Exception:
+            pass
+
+    thread = threading.Thread(target=warm, name="wandb-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 class Tracker:

@@ -171,6 +171,7 @@ class Trainer:
     def fit(self) -> Outcome:
         """Train to the end of the budget (or divergence); evaluate every ``eval_every`` epochs."""
         resumed = self.resume()
+        carried_seconds = self.train_seconds  # trained before a resume, in an earlier process
         budget = self.budget
         per_epoch = budget.steps_per_epoch
         check_every = max(1, int(self.cfg.get("loss_check_every", 25)))
@@ -237,7 +238,11 @@ class Trainer:
             history=self.history,
             steps_done=self.step,
             images_per_sec=rate,
-            timings={"train": self.train_seconds, **self.timings},
+            timings={
+                "train": self.train_seconds,
+                "train_this_process": self.train_seconds - carried_seconds,
+                **self.timings,
+            },
             resumed_from_step=resumed,
         )
 

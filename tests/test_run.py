@@ -86,6 +86,10 @@ def test_compile_seconds_is_the_first_steps_excess_over_a_steady_step():
     timings = {"train": 30.0, "first_step": 21.0}  # 1 slow step, then 9 steps of 1 s
     assert _compile_seconds({"compiled": True, "steps": 10, "train_timings": timings}) == 20.0
     assert _compile_seconds({"compiled": False, "steps": 10, "train_timings": timings}) is None
+    # resumed at step 10 of 20 after 100 s: only this process's 10 steps and 30 s count
+    resumed = {"train": 130.0, "train_this_process": 30.0, "first_step": 21.0}
+    outcome = {"compiled": True, "steps": 20, "resumed_from_step": 10, "train_timings": resumed}
+    assert _compile_seconds(outcome) == 20.0
 
 
 def test_finished_point_is_skipped_and_identical_points_are_shared(compose, tmp_path):

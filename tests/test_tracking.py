@@ -6,13 +6,14 @@ import json
 import logging
 import subprocess
 import sys
+import threading
 
 import pytest
 import wandb_offline
 
 from bench.errors import UserError
 from bench.run import run_point
-from bench.tracking import Tracker, resolve_mode
+from bench.tracking import Tracker, resolve_mode, warm_up
 
 SMALL = [
     "data.train_size=640",
@@ -112,6 +113,31 @@ def test_online_without_network_or_key_falls_back(tmp_path, monkeypatch, caplog)
         t.finish()
     assert not t.active
     assert any("W&B logging is off" in r.getMessage() for r in caplog.records)
+
+
+def test_warm_up_starts_wandb_in_the_background_and_never_raises(tmp_path, monkeypatch):
+    import wandb
+
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    assert warm_up({"mode": "disabled"}) is None
+    thread = warm_up({"mode": "offline"})
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert "wandb.sdk.launch.inputs.internal" in sys.modules
+    t = Tracker({"mode": "offline"}, directory=tmp_path, name="x", group="g", job_type="j",
+                tags=[], config={})  # fmt: skip
+    assert t.active
+    t.finish()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no service")
+
+    escaped = []
+    monkeypatch.setattr(wandb, "setup", broken)
+    monkeypatch.setattr(threading, "excepthook", escaped.append)
+    thread = warm_up({"mode": "offline"})
+    thread.join(timeout=60)
+    assert not thread.is_alive() and not escaped  # swallowed: wandb.init reports real failures
 
 
 def test_disabled_mode_writes_nothing(tmp_path):
