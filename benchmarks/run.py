@@ -37,12 +37,12 @@ SHARED_CIFAR = REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
 H100_BF16_DENSE = 989e12
 
 SETTINGS = {
-    "smoke": {"steps": 4, "warmup": 1, "batch": 32, "point_seconds": 3, "plan_levels": 2,
-              "plot_points": 20, "sweep": False},
-    "quick": {"steps": 80, "warmup": 5, "batch": 128, "point_seconds": 120, "plan_levels": 5,
-              "plot_points": 200, "sweep": True},
-    "full": {"steps": 200, "warmup": 10, "batch": 128, "point_seconds": 120, "plan_levels": 5,
-             "plot_points": 200, "sweep": True},
+    "smoke": {"steps": 4, "warmup": 1, "batch": 32, "point_seconds": 3, "point_runs": 1,
+              "plan_levels": 2, "plot_points": 20, "sweep": False},
+    "quick": {"steps": 80, "warmup": 5, "batch": 128, "point_seconds": 120, "point_runs": 2,
+              "plan_levels": 5, "plot_points": 200, "sweep": True},
+    "full": {"steps": 200, "warmup": 10, "batch": 128, "point_seconds": 120, "point_runs": 3,
+             "plan_levels": 5, "plot_points": 200, "sweep": True},
 }  # fmt: skip
 
 
@@ -240,10 +240,11 @@ def loop_benchmarks(s: dict[str, Any], cache: Path, out: dict[str, Any]) -> None
 
 
 # -- planning, point overhead, plotting, sweeps ------------------------------------------------
-def plan_seconds(levels: int) -> tuple[float, float]:
+def plan_seconds(levels: int, runs: int = 1) -> dict[str, Any]:
     """Planning 5 strategies x ``levels`` levels for efficientnet_b0 at ImageNet shape, fresh.
 
-    Returns (seconds from a fresh interpreter, of which importing torch, timm and Hydra).
+    Each run is a fresh interpreter; the figure is the best of ``runs``, with
+    the part of it spent importing torch, timm and Hydra, and every run listed.
     """
     phis = ",".join(str(i) for i in range(levels))
     cmd = [sys.executable, "-c",
@@ -252,31 +253,45 @@ def plan_seconds(levels: int) -> tuple[float, float]:
            "plan_sweep(['strategy=depth,width,resolution,compound,linear',"
            f"'phi={phis}','model=efficientnet_b0','data=imagenet']); "
            "print(time.perf_counter()-t, i)"]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    total, imports = proc.stdout.strip().splitlines()[-1].split()
-    return float(total), float(imports)
+    measured = []
+    for _ in range(runs):
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        total, imports = proc.stdout.strip().splitlines()[-1].split()
+        measured.append((float(total), float(imports)))
+    total, imports = min(measured)
+    return {"plan_5x5_seconds": total, "plan_5x5_import_seconds": imports,
+            "plan_5x5_runs": [round(m[0], 2) for m in measured]}  # fmt: skip
 
 
-def point_overhead(target_seconds: float, work: Path) -> dict[str, float]:
-    """Wall time of a real ``python -m bench.run`` point outside training and evaluation steps."""
+def point_overhead(target_seconds: float, work: Path, runs: int = 1) -> dict[str, Any]:
+    """Wall time of a real ``python -m bench.run`` point outside training and evaluation steps.
+
+    Each run is a fresh process (start-up included); the figure is the best of
+    ``runs``, since other tenants of a shared machine only ever add time. All
+    runs are reported.
+    """
     rate_probe = 1200.0  # tiny at 40 px on 2 CPU cores, images/s (only sizes the run)
     images = int(target_seconds * rate_probe)
     train_size = 10_000
     epochs = max(1, round(images / train_size))
     if target_seconds < 10:
         train_size, epochs = 512, 1
-    cmd = [sys.executable, "-m", "bench.run", f"runs_dir={work}", "sweep=overhead",
-           f"train.epochs={epochs}", f"data.train_size={train_size}", "logger.mode=offline",
-           "strategy=depth", "phi=0"]  # fmt: skip
-    start = time.perf_counter()
-    subprocess.run(cmd, capture_output=True, text=True, check=True)
-    wall = time.perf_counter() - start
-    result = json.loads((work / "overhead" / "depth_phi0_seed0" / "result.json").read_text())
-    t = result["timings"]
-    inside = t["train"] + t["eval"]
-    return {"point_overhead": 1 - inside / wall, "point_wall_seconds": wall,
-            "point_overhead_in_job": 1 - inside / t["job_wall"],
-            "point_train_eval_seconds": inside}  # fmt: skip
+    measured = []
+    for run in range(runs):
+        cmd = [sys.executable, "-m", "bench.run", f"runs_dir={work}", f"sweep=overhead{run}",
+               f"train.epochs={epochs}", f"data.train_size={train_size}",
+               "logger.mode=offline", "strategy=depth", "phi=0"]  # fmt: skip
+        start = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, text=True, check=True)
+        wall = time.perf_counter() - start
+        folder = work / f"overhead{run}" / "depth_phi0_seed0"
+        t = json.loads((folder / "result.json").read_text())["timings"]
+        inside = t["train"] + t["eval"]
+        measured.append({"point_overhead": 1 - inside / wall, "point_wall_seconds": wall,
+                         "point_overhead_in_job": 1 - inside / t["job_wall"],
+                         "point_train_eval_seconds": inside})  # fmt: skip
+    best = min(measured, key=lambda m: m["point_overhead"])
+    return {**best, "point_overhead_runs": [round(m["point_overhead"], 4) for m in measured]}
 
 
 def plot_seconds(points: int, work: Path) -> float:
@@ -340,12 +355,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         loop_benchmarks(s, cache, out)
-        out["plan_5x5_seconds"], out["plan_5x5_import_seconds"] = plan_seconds(s["plan_levels"])
+        out.update(plan_seconds(s["plan_levels"], s["point_runs"]))
         log(f"planning 5 strategies x {s['plan_levels']} levels: {out['plan_5x5_seconds']:.1f} s "
-            f"({out['plan_5x5_import_seconds']:.1f} s of it importing)")  # fmt: skip
-        out.update(point_overhead(s["point_seconds"], work))
+            f"({out['plan_5x5_import_seconds']:.1f} s of it importing; "
+            f"runs {out['plan_5x5_runs']})")  # fmt: skip
+        out.update(point_overhead(s["point_seconds"], work, s["point_runs"]))
         share = 100 * out["point_overhead"]
-        log(f"point overhead {share:.1f}% of {out['point_wall_seconds']:.0f} s")
+        log(f"point overhead {share:.1f}% of {out['point_wall_seconds']:.0f} s "
+            f"(best of {out['point_overhead_runs']})")  # fmt: skip
         out["plot_200_seconds"] = plot_seconds(s["plot_points"], work)
         log(f"plotting {s['plot_points']} points: {out['plot_200_seconds']:.1f} s")
         if s["sweep"]:
