@@ -313,7 +313,7 @@ def _read_cache(path: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        payload = torch.load(path, weights_only=True)
+        payload = torch.load(path, weights_only=True, mmap=True)
         if payload.get("version") == CACHE_VERSION:
             return payload
     except Exception as exc:  # a damaged or foreign file is decoded again, not fatal
