@@ -39,7 +39,7 @@ def resolve_mode(logger: Mapping[str, Any]) -> str:
 def warm_up(logger: Mapping[str, Any]) -> threading.Thread | None:
     """Start W&B's service process and imports in the background; returns the thread.
 
-    The first ``wandb.init`` of a process spends about 0.8 s starting the
+    The first ``wandb.init`` of a process spends about 0.6 s starting the
     service and importing ``wandb.sdk.launch``; a job starts this before
     loading its data, so that time overlaps with work that runs in C.
     Nothing here logs, and a failure is left for ``wandb.init`` to report.
