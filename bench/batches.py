@@ -75,24 +75,6 @@ def resize_uint8(
     return out
 
 
-def _reflect_pad_uint8(x: torch.Tensor, pad: int) -> torch.Tensor:
-    """Reflect-pad uint8 images by ``pad`` px on every side, staying in uint8.
-
-    Padding in uint8 is 30x faster on CPU than through float; a backend
-    without a uint8 reflection kernel pads float chunks instead.
-    """
-    try:
-        return F.pad(x, (pad,) * 4, mode="reflect")
-    except (NotImplementedError, RuntimeError):
-        pass
-    n, c, h, w = x.shape
-    out = torch.empty((n, c, h + 2 * pad, w + 2 * pad), dtype=torch.uint8, device=x.device)
-    for i in range(0, n, 2048):
-        chunk = x[i : i + 2048].float()
-        out[i : i + 2048] = F.pad(chunk, (pad,) * 4, mode="reflect").to(torch.uint8)
-    return out
-
-
 def _padded_on_device(split: ImageSet, size: int, pad: int, device: torch.device) -> torch.Tensor:
     """The split at ``size`` px, reflect-padded by ``pad``, kept for the next point at that size."""
     key = (id(split.images), split.images.data_ptr(), size, pad, str(device))
@@ -100,8 +82,8 @@ def _padded_on_device(split: ImageSet, size: int, pad: int, device: torch.device
         _resized.move_to_end(key)
         return _resized[key]
     x = resize_uint8(split.images, size, device)
-    if pad:
-        x = _reflect_pad_uint8(x, pad)
+    if pad:  # in uint8 (CPU and CUDA kernels take it): 30x faster on CPU than through float
+        x = F.pad(x, (pad,) * 4, mode="reflect")
     _resized[key] = x
     while len(_resized) > _RESIZED_KEEP:
         _resized.popitem(last=False)

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from bench.batches import (
     DeviceBatches,
     Shard,
-    _reflect_pad_uint8,
+    _padded_on_device,
     channel_stats,
     resize_uint8,
 )
@@ -37,7 +37,8 @@ def test_resize_to_the_stored_size_is_the_images():
 def test_reflect_pad_in_uint8_equals_float_padding():
     x = images(size=10)
     ref = F.pad(x.float(), (3,) * 4, mode="reflect").to(torch.uint8)
-    assert torch.equal(_reflect_pad_uint8(x, 3), ref)
+    padded = _padded_on_device(ImageSet(x, torch.zeros(len(x))), 10, 3, CPU)
+    assert padded.dtype == torch.uint8 and torch.equal(padded, ref)
 
 
 def test_channel_stats_of_constant_channels():
