@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import torch
@@ -62,9 +63,8 @@ def resize_uint8(
     """Antialiased bilinear resize of uint8 NCHW images to ``size`` px, on ``device``."""
     if images.shape[-1] == size and images.shape[-2] == size:
         return images.to(device)
-    if device.type == "cpu":  # torch's uint8 antialiased kernel: 7x faster than via float
-        x = images.contiguous()
-        return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True)
+    if device.type == "cpu":
+        return _resize_uint8_cpu(images.contiguous(), size)
     out = torch.empty((len(images), 3, size, size), dtype=torch.uint8, device=device)
     for i in range(0, len(images), chunk):
         x = images[i : i + chunk].to(device, non_blocking=True).float()
@@ -72,6 +72,27 @@ def resize_uint8(
             x, size=(size, size), mode="bilinear", antialias=True, align_corners=False
         )
         out[i : i + chunk] = y.round_().clamp_(0, 255).to(torch.uint8)
+    return out
+
+
+def _resize_uint8_cpu(images: torch.Tensor, size: int) -> torch.Tensor:
+    """torch's uint8 antialiased kernel (7x faster than via float), one chunk per CPU thread.
+
+    The kernel runs on one thread however many torch has, so the split is
+    done here; images are independent, so the result is the same bytes.
+    """
+    threads = min(torch.get_num_threads(), max(1, len(images) // 256))
+    if threads == 1:
+        return F.interpolate(images, size=(size, size), mode="bilinear", antialias=True)
+    out = torch.empty((len(images), images.shape[1], size, size), dtype=torch.uint8)
+
+    def resize(part: slice) -> None:
+        out[part] = F.interpolate(images[part], size=(size, size), mode="bilinear", antialias=True)
+
+    per = -(-len(images) // threads)
+    parts = [slice(i, i + per) for i in range(0, len(images), per)]
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(resize, parts))
     return out
 
 

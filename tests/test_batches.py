@@ -29,6 +29,17 @@ def test_resize_matches_the_float_kernel_within_one_level():
     assert (y.float() - ref.round().clamp(0, 255)).abs().max() <= 1
 
 
+def test_resize_split_across_threads_is_the_same_bytes():
+    x = images(n=778, size=32)  # not a multiple of the thread count
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        y = resize_uint8(x, 20, CPU)
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(y, F.interpolate(x, size=(20, 20), mode="bilinear", antialias=True))
+
+
 def test_resize_to_the_stored_size_is_the_images():
     x = images()
     assert torch.equal(resize_uint8(x, 24, CPU), x)
