@@ -27,7 +27,7 @@ class Progress:
         self.label = label
         self.every = float(every_seconds)
         self.enabled = enabled
-        self._last = 0.0
+        self._last: float | None = None  # the first line always shows
         self._budget: Budget | None = None
 
     def start(self, budget: Budget, step: int) -> None:
@@ -53,7 +53,7 @@ class Progress:
         budget = self._budget
         if not self.enabled or budget is None:
             return
-        if now - self._last < self.every and step != budget.steps:
+        if self._last is not None and now - self._last < self.every and step != budget.steps:
             return
         self._last = now
         done = step - self._step0
