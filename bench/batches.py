@@ -17,22 +17,22 @@ so the samples a point sees do not depend on the number of processes.
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from bench.data import ImageSet, StreamSet
+from bench.cache import LRU
+from bench.data import Data, ImageSet, StreamSet
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-_resized: OrderedDict[tuple, torch.Tensor] = OrderedDict()
-_RESIZED_KEEP = 2
+_resized: LRU[torch.Tensor] = LRU(2)  # the split at a point's size, for the next point
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def resize_uint8(
 
 
 def _resize_uint8_cpu(images: torch.Tensor, size: int) -> torch.Tensor:
-    """torch's uint8 antialiased kernel (7x faster than via float), one chunk per CPU thread.
+    """torch's uint8 antialiased kernel (far faster than via float), one chunk per CPU thread.
 
     The kernel runs on one thread however many torch has, so the split is
     done here; images are independent, so the result is the same bytes.
@@ -98,17 +98,52 @@ def _resize_uint8_cpu(images: torch.Tensor, size: int) -> torch.Tensor:
 
 def _padded_on_device(split: ImageSet, size: int, pad: int, device: torch.device) -> torch.Tensor:
     """The split at ``size`` px, reflect-padded by ``pad``, kept for the next point at that size."""
-    key = (id(split.images), split.images.data_ptr(), size, pad, str(device))
-    if key in _resized:
-        _resized.move_to_end(key)
-        return _resized[key]
-    x = resize_uint8(split.images, size, device)
-    if pad:  # in uint8 (CPU and CUDA kernels take it): 30x faster on CPU than through float
-        x = F.pad(x, (pad,) * 4, mode="reflect")
-    _resized[key] = x
-    while len(_resized) > _RESIZED_KEEP:
-        _resized.popitem(last=False)
-    return x
+
+    def make() -> torch.Tensor:
+        x = resize_uint8(split.images, size, device)
+        if pad:  # in uint8 (CPU and CUDA kernels take it): far faster on CPU than through float
+            x = F.pad(x, (pad,) * 4, mode="reflect")
+        return x
+
+    return _resized.get((id(split.images), split.images.data_ptr(), size, pad, str(device)), make)
+
+
+def preprocessing(data: Data) -> dict[str, Any]:
+    """How a dataset's images reach the network: part of what a point learns from."""
+    if isinstance(data.train, ImageSet):
+        return {
+            "storage": "memory",
+            "normalize": "train-split channel statistics",
+            "augment": "pad_crop",
+        }
+    return {"storage": "stream", "normalize": "imagenet statistics", "augment": "pad_crop"}
+
+
+def make_batches(
+    data: Data,
+    resolution: int,
+    batch_sizes: tuple[int, int],
+    device: torch.device,
+    seed: int,
+    shard: Shard,
+    channels_last: bool,
+) -> tuple[DeviceBatches | StreamBatches, DeviceBatches | StreamBatches]:
+    """Training and held-out batches at ``resolution``: from memory, or streamed from disk."""
+    batch, eval_batch = batch_sizes
+    if isinstance(data.train, ImageSet):
+        mean, std = channel_stats(data.train.images)
+        common = {"device": device, "mean": mean, "std": std, "channels_last": channels_last}
+        train = DeviceBatches(
+            data.train, resolution, batch, train=True, seed=seed, shard=shard, **common
+        )
+        test = DeviceBatches(data.test, resolution, eval_batch, train=False, seed=seed, **common)
+        return train, test
+    common = {"device": device, "workers": data.train.workers, "channels_last": channels_last}
+    train = StreamBatches(
+        data.train, resolution, batch, train=True, seed=seed, shard=shard, **common
+    )
+    test = StreamBatches(data.test, resolution, eval_batch, train=False, seed=seed, **common)
+    return train, test
 
 
 class DeviceBatches:

@@ -11,13 +11,12 @@ same under DDP, so budgets do not depend on the number of processes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.errors import UserError
+from bench.schema import Train
 
-BUDGETS = ("epochs", "flops")
 FLOPS_PER_MAC_TRAINING = 6  # 2 FLOPs per MAC, forward + backward (about 2x forward)
 
 
@@ -48,26 +47,18 @@ def training_flops(macs: float, samples: float) -> float:
     return FLOPS_PER_MAC_TRAINING * float(macs) * float(samples)
 
 
-def plan_budget(train: Mapping[str, Any], n_train: int, macs: int, base_macs: int) -> Budget:
+def plan_budget(train: Train, n_train: int, macs: int, base_macs: int) -> Budget:
     """Steps, samples and FLOPs for one point under ``train.budget``.
 
     Raises a UserError when the budget does not buy a single step, or when
     the batch is larger than the training set.
     """
-    mode = str(train["budget"])
-    if mode not in BUDGETS:
-        raise UserError(f"train.budget={mode!r} is not one of {list(BUDGETS)}")
-    batch = int(train["batch_size"])
-    epochs = float(train["epochs"])
-    if batch < 1:
-        raise UserError(f"train.batch_size={batch} must be at least 1")
+    mode, batch, epochs = train.budget, train.batch_size, train.epochs
     if batch > n_train:
         raise UserError(
             f"train.batch_size={batch} is larger than the {n_train} training images; "
             f"use train.batch_size<={n_train}"
         )
-    if not epochs > 0:
-        raise UserError(f"train.epochs={train['epochs']} must be a positive number")
     steps_per_epoch = n_train // batch
     base_steps = round(epochs * n_train / batch)
     if mode == "epochs":
@@ -79,12 +70,12 @@ def plan_budget(train: Mapping[str, Any], n_train: int, macs: int, base_macs: in
         cost = macs / base_macs if mode == "flops" else 1.0  # this point's MACs per baseline MAC
         needed = 0.5 * batch / n_train * cost
         raise UserError(
-            f"the budget is too small for one step: train.epochs={train['epochs']} of "
+            f"the budget is too small for one step: train.epochs={epochs:g} of "
             f"{n_train} images at train.batch_size={batch} under train.budget={mode} gives "
             f"0 steps for this point; use train.epochs>={needed:.3g}"
         )
     samples = steps * batch
-    warmup = int(round(float(train.get("warmup_epochs", 0.0)) * steps_per_epoch))
+    warmup = int(round(train.warmup_epochs * steps_per_epoch))
     return Budget(
         mode=mode,
         steps=steps,

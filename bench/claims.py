@@ -17,12 +17,16 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from filelock import FileLock
 
+from bench.distributed import Dist, broadcast
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -99,3 +103,43 @@ class Claim:
             self._thread = None
         if self.holder() == self.owner:
             self.path.unlink(missing_ok=True)
+
+
+def reuse_or_claim(
+    folder: Path, outcome_path: Path, train: Callable[[], T], d: Dist, label: str = ""
+) -> tuple[T | None, bool]:
+    """The training in ``folder``: ``(None, True)`` when another point already finished it
+    (read ``outcome_path``), else ``(train(), False)`` once this worker holds the claim.
+
+    Rank 0 decides for every rank of a DDP job; while another live worker
+    holds the claim, this one waits for it to finish or die.
+    """
+    claim = Claim(folder)
+    waited = False
+    while True:
+        decision = None
+        if d.is_main:
+            if outcome_path.exists():
+                decision = "reuse"
+            elif claim.try_acquire():
+                decision = "train"
+                if outcome_path.exists():  # finished between the check and the claim
+                    claim.release()
+                    decision = "reuse"
+            else:
+                decision = "wait"
+        decision = broadcast(decision, d)
+        if decision == "reuse":
+            return None, True
+        if decision == "train":
+            try:
+                return train(), False
+            finally:
+                if d.is_main:
+                    claim.release()
+        if not waited:
+            log.info(
+                "%s waiting: another worker is training this point (%s)", label, claim.holder()
+            )
+            waited = True
+        time.sleep(2.0)

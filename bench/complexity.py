@@ -1,8 +1,7 @@
 """Model complexity: MACs (ptflops), parameters and activations, counted without real compute.
 
 Models are built on the ``meta`` device, so a count costs one shape-only
-forward pass (about 0.1 s for EfficientNet-B0, 0.2 s for B7 at 600 px) and no
-memory. Counts are cached by the rounded architecture and input size: the
+forward pass and no memory. Counts are cached by the rounded architecture and input size: the
 solver's candidates repeat, because the rounded architecture space is discrete.
 
 MACs use ptflops' ``aten`` backend, passed explicitly. It intercepts
@@ -16,8 +15,6 @@ layers. Activations follow pycls: output elements of every conv and linear.
 
 from __future__ import annotations
 
-import json
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,12 +22,13 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from omegaconf import DictConfig, OmegaConf
 from ptflops import get_model_complexity_info
 from ptflops.aten_engine import FlopCounterMode as AtenCounter
 from torch import nn
 
+from bench.cache import LRU
 from bench.models import Arch, build_model
+from bench.schema import ModelConfig
 
 PTFLOPS_BACKEND = "aten"
 
@@ -44,42 +42,21 @@ class Complexity:
     activations: int
 
 
-def _plain(model: Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(model, DictConfig):
-        return OmegaConf.to_container(model, resolve=True)  # type: ignore[return-value]
-    return dict(model)
-
-
-def _family_key(model: Mapping[str, Any]) -> str:
+def _family_key(model: ModelConfig) -> str:
     """What, besides the arch, decides the network: the model config minus its multipliers."""
-    cfg = {k: v for k, v in _plain(model).items() if k not in ("depth_mult", "width_mult")}
-    return json.dumps(cfg, sort_keys=True, default=str)
+    return model.model_copy(update={"depth_mult": 1.0, "width_mult": 1.0}).model_dump_json()
 
 
-class _LRU(OrderedDict):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def put(self, key: Any, value: Any) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
+_models = LRU(8)  # meta networks, by (family, arch, classes)
+_probes = LRU(4096)  # counts of probe networks, by (family, probe arch, resolution, classes)
 
 
-_models: _LRU = _LRU(8)
-_probes: dict[tuple, dict[str, Complexity]] = {}
-
-
-def _meta_model(family: str, model: Mapping[str, Any], arch: Arch, num_classes: int) -> nn.Module:
-    key = (family, arch, num_classes)
-    if key not in _models:
+def _meta_model(family: str, model: ModelConfig, arch: Arch, num_classes: int) -> nn.Module:
+    def make() -> nn.Module:
         with torch.device("meta"):
-            net = build_model(model, arch, num_classes)
-        _models.put(key, net.eval())
-    _models.move_to_end(key)
-    return _models[key]
+            return build_model(model, arch, num_classes).eval()
+
+    return _models.get((family, arch, num_classes), make)
 
 
 @contextmanager
@@ -164,7 +141,7 @@ def _params(mod: nn.Module) -> int:
 
 
 def complexity_direct(
-    model: Mapping[str, Any], arch: Arch, resolution: int, num_classes: int
+    model: ModelConfig, arch: Arch, resolution: int, num_classes: int
 ) -> Complexity:
     """Count the whole network through ptflops' public API (``backend="aten"``).
 
@@ -186,9 +163,7 @@ def complexity_direct(
     return Complexity(macs=int(macs), params=int(params), activations=int(acts[0]))
 
 
-def complexity(
-    model: Mapping[str, Any], arch: Arch, resolution: int, num_classes: int
-) -> Complexity:
+def complexity(model: ModelConfig, arch: Arch, resolution: int, num_classes: int) -> Complexity:
     """MACs, parameters and activations of ``arch`` at ``resolution`` px (cached).
 
     Deep networks are not built whole. Every block after the first in a stage
@@ -199,22 +174,23 @@ def complexity(
     model config without ``stages`` is always counted whole.
     """
     family = _family_key(model)
-    stages = model.get("stages")
+    stages = model.stages
     probe = arch
     if stages:
         probe = Arch(
             tuple(min(n, 2) for n in arch.depths), arch.widths, arch.stem_width, arch.head_width
         )
-    key = (family, probe, int(resolution), int(num_classes))
-    if key not in _probes:
+
+    def count_probe() -> dict[str, Complexity]:
         net = _meta_model(family, model, probe, num_classes)
         parts = {}
         if stages:
             for i, n in enumerate(probe.depths):
                 if n == 2:  # the second block of stage i stands for every later one
                     parts[str(i)] = net.get_submodule(stages.format(i=i, n=i + 1))[1]
-        _probes[key] = _count(net, int(resolution), parts)
-    counts = _probes[key]
+        return _count(net, int(resolution), parts)
+
+    counts = _probes.get((family, probe, int(resolution), int(num_classes)), count_probe)
     total = counts["Global"]
     macs, params, acts = total.macs, total.params, total.activations
     for i, n in enumerate(arch.depths):

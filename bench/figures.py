@@ -42,7 +42,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
 
-from bench.results import atomic_write_bytes  # noqa: E402
+from bench.store import atomic_write_bytes  # noqa: E402
 from bench.tables import (  # noqa: E402
     STRATEGY_ORDER,
     describe_setup,
@@ -79,7 +79,7 @@ AXES = {
 FIGURE_NAMES = (*AXES, "pareto")
 
 # Palette slots: the known strategies keep theirs whatever else is present; others take the rest.
-_PALETTE = sns.color_palette("colorblind", 10)
+PALETTE = sns.color_palette("colorblind", 10)
 _KNOWN_SLOTS = {s: i for i, s in enumerate(STRATEGY_ORDER)}
 _OTHER_SLOTS = (9, 7, 8)  # light blue, grey, yellow: after the seven distinct ones
 _MARKERS = ("o", "s", "^", "D", "v", "P", "*", "h", "<", ">", "p")
@@ -87,7 +87,7 @@ _LINESTYLES = ("-", "--", ":", "-.")
 _BAD = {"diverged": "x", "failed": "+"}  # marker on the bottom edge, in the strategy's colour
 _INK = "0.25"
 
-_RC = {
+RC = {
     **sns.axes_style("ticks"),
     "font.size": 7,
     "axes.labelsize": 8,
@@ -125,7 +125,7 @@ def strategy_colors(strategies: Iterable[str]) -> dict[str, tuple[float, float, 
     """Colour per strategy: fixed for the known ones, then sorted others; same in every figure."""
     extra = len(_KNOWN_SLOTS)
     return {
-        s: _PALETTE[slot if slot < extra else _OTHER_SLOTS[(slot - extra) % len(_OTHER_SLOTS)]]
+        s: PALETTE[slot if slot < extra else _OTHER_SLOTS[(slot - extra) % len(_OTHER_SLOTS)]]
         for s, slot in _slots(strategies).items()
     }
 
@@ -415,7 +415,7 @@ def plot_top1_vs(
     """
     spec = AXES[name]
     prep = prepare(data, missing)
-    with plt.rc_context(_RC):
+    with plt.rc_context(RC):
         fig, ax = _new_figure(caption(prep))
         bad = _bad_points(prep.points, prep.levels, spec.column)
         labels = _draw_curves(ax, prep, spec.column)
@@ -451,7 +451,7 @@ def plot_pareto(data: pd.DataFrame | Prepared, missing: int = 0) -> Figure:
     Not saved: the caller saves (:func:`save_figure`) and closes it.
     """
     prep = prepare(data, missing)
-    with plt.rc_context(_RC):
+    with plt.rc_context(RC):
         fig, ax = _new_figure(caption(prep, pareto=True))
         points = prep.points
         ok = points[(points["status"] == "ok") & points["top1_pct"].notna()]
@@ -517,7 +517,7 @@ def save_figure(fig: Figure, out_dir: Path, name: str) -> list[Path]:
     is removed), so the three files show the same layout.
     """
     paths = []
-    with plt.rc_context(_RC):
+    with plt.rc_context(RC):
         for _ in range(2):  # constrained layout settles in two passes
             fig.draw_without_rendering()
         fig.set_layout_engine("none")

@@ -5,84 +5,66 @@ included), solves every point for its MAC budget and prints one row per
 point; ``plan.out=FILE.csv`` also writes the table. Every strategy gets its
 phi=0 row, the baseline all strategies share. Points that cannot be brought
 within ``plan.tolerance`` of their target are explained on one line each and
-make the command exit 1.
+make the command exit 1. Every job's config is checked first, as a sweep does.
 
     python -m bench.plan strategy=depth,width,compound phi=0,1,2,3 \
         model=efficientnet_b0 data=imagenet
+    python -m bench.plan --config-dir my_conf model=my_net      # your own presets too
 """
 
 from __future__ import annotations
 
-import copy
 import sys
 import time
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.errors import HydraException
-from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
-
-from bench.config import compose_config, expand_sweep, phi_of
+from bench.cache import LRU
+from bench.config import compose_jobs, expand_sweep
 from bench.errors import UserError, exit_on_user_error
-from bench.results import atomic_write_text
+from bench.record import PLAN_COLUMNS
+from bench.schema import Run
 from bench.solver import PlannedPoint, Planner
+from bench.store import atomic_write_text
+from bench.validation import validate
 
 if TYPE_CHECKING:  # pandas is imported where tables are made: every training job imports this
     import pandas as pd
 
-COLUMNS = [
-    "strategy",
-    "phi",
-    "depth_mult",
-    "width_mult",
-    "resolution",
-    "macs",
-    "params",
-    "activations",
-    "target_macs",
-    "macs_ratio",
-    "res_mult",
-    "depths",
-    "widths",
-    "extra_blocks",
-    "within_tolerance",
-    "note",
-]
+_planners: LRU[Planner] = LRU(16)
 
 
-def planner_for(cfg: DictConfig, cache: dict[Any, Planner] | None = None) -> Planner:
-    """The planner for a config's model and data shape (shared through ``cache``)."""
+def planner_for(config: Run) -> Planner:
+    """The planner for a config's model and data shape (kept for the next point)."""
     from bench.data import num_classes
 
-    key = (repr(cfg.model), cfg.data.resolution, cfg.data.get("num_classes"), cfg.data.get("path"))
-    if cache is not None and key in cache:
-        return cache[key]
-    planner = Planner(
-        model=cfg.model,
-        base_resolution=int(cfg.data.resolution),
-        num_classes=num_classes(cfg.data),
-        tolerance=float(cfg.plan.tolerance),
-        precision=float(cfg.plan.precision),
-    )
-    if cache is not None:
-        cache[key] = planner
-    return planner
+    model, data, plan = config.model, config.data, config.plan
+
+    def make() -> Planner:
+        return Planner(
+            model=model,
+            base_resolution=data.resolution,
+            num_classes=num_classes(data),
+            tolerance=plan.tolerance,
+            precision=plan.precision,
+        )
+
+    key = (model.model_dump_json(), data.model_dump_json(), plan.tolerance, plan.precision)
+    return _planners.get(key, make)
 
 
-def plan_config(cfg: DictConfig, cache: dict[Any, Planner] | None = None) -> PlannedPoint:
-    """Solve the one point a composed config describes."""
-    strategy = instantiate(cfg.strategy)
-    return planner_for(cfg, cache).solve(strategy, phi_of(cfg))
+def plan_point(config: Run, check: bool = True) -> PlannedPoint:
+    """Solve the point a config describes; with ``check``, an off-budget point is a UserError."""
+    point = planner_for(config).solve(config.strategy, config.phi)
+    if check and point.infeasible:
+        raise UserError(point.note)
+    return point
 
 
-def with_baselines(jobs: Iterable[list[str]]) -> list[list[str]]:
+def with_baselines(jobs: list[list[str]]) -> list[list[str]]:
     """The jobs plus a phi=0 twin of each, without duplicates, baselines first."""
     out: list[list[str]] = []
     seen: set[tuple[str, ...]] = set()
-    jobs = list(jobs)
     twins = [[o if not o.startswith("phi=") else "phi=0" for o in job] for job in jobs]
     for job in [*twins, *jobs]:
         key = tuple(sorted(job))
@@ -92,55 +74,26 @@ def with_baselines(jobs: Iterable[list[str]]) -> list[list[str]]:
     return out
 
 
-def _phi_value(override: str) -> float | None:
-    """The number a plain ``phi=<number>`` override sets, else None."""
-    if not override.startswith("phi="):
-        return None
-    try:
-        value = OverridesParser.create().parse_override(override).value()
-    except HydraException:
-        return None
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+def plan_sweep(arguments: list[str]) -> tuple[pd.DataFrame, list[PlannedPoint], Run]:
+    """Plan every point of the sweep ``arguments`` describe, after checking every job's config.
 
-
-def compose_job(job: list[str], composed: dict[tuple[str, ...], DictConfig]) -> DictConfig:
-    """Compose one job, reusing a job that differs from it only in ``phi``.
-
-    Hydra takes about 60 ms to compose a job, a quarter of planning 5x5
-    points. ``phi`` is a plain top-level number that no defaults list depends
-    on, so setting it on a copy gives what composing would; interpolations
-    that read it resolve lazily.
+    Returns the table (one row per point, :data:`bench.record.PLAN_COLUMNS`),
+    the points, and the first job's config (for settings such as ``plan.out``
+    that do not vary in a sweep).
     """
-    phis = [o for o in job if o.startswith("phi=")]
-    phi = _phi_value(phis[0]) if len(phis) == 1 else None
-    if phi is None:
-        return compose_config(job)
-    rest = tuple(o for o in job if o not in phis)
-    if rest not in composed:
-        composed[rest] = compose_config(job)
-        return composed[rest]
-    cfg = copy.deepcopy(composed[rest])
-    OmegaConf.update(cfg, "phi", phi)
-    return cfg
-
-
-def plan_sweep(arguments: list[str]) -> tuple[pd.DataFrame, list[PlannedPoint], DictConfig]:
-    """Plan every point of the sweep ``arguments`` describe.
-
-    Returns the table (one row per point), the points, and the first job's
-    config (for settings such as ``plan.out`` that do not vary in a sweep).
-    """
-    cache: dict[Any, Planner] = {}
-    composed: dict[tuple[str, ...], DictConfig] = {}
-    points, cfgs = [], []
-    for job in with_baselines(expand_sweep(arguments)):
-        cfgs.append(compose_job(job, composed))
-        points.append(plan_config(cfgs[-1], cache))
     import pandas as pd
 
-    table = pd.DataFrame([p.row() for p in points], columns=COLUMNS)
+    configs = [validate(cfg) for cfg in compose_jobs(with_baselines(expand_sweep(arguments)))]
+    points = [plan_point(c, check=False) for c in configs]
+    rows = [{k: _cell(v) for k, v in p.fields().items()} for p in points]
+    table = pd.DataFrame(rows, columns=list(PLAN_COLUMNS))
     table = table.sort_values(["strategy", "phi"], kind="stable").reset_index(drop=True)
-    return table, points, cfgs[0]
+    return table, points, configs[0]
+
+
+def _cell(value: object) -> object:
+    """Lists as "1-2-2" in the table and CSV, as results.csv writes them."""
+    return "-".join(map(str, value)) if isinstance(value, list) else value
 
 
 def _print_table(table: pd.DataFrame) -> None:
@@ -170,6 +123,26 @@ def _print_table(table: pd.DataFrame) -> None:
     print(shown[cols].to_string(index=False))
 
 
+def config_dir_as_searchpath(args: list[str]) -> list[str]:
+    """``--config-dir DIR`` (or ``-cd DIR``), as ``bench.run`` takes it, as a search path."""
+    out, dirs, it = [], [], iter(args)
+    for arg in it:
+        if arg in ("--config-dir", "-cd"):
+            dirs.append(next(it, ""))
+        elif arg.startswith("--config-dir="):
+            dirs.append(arg.partition("=")[2])
+        else:
+            out.append(arg)
+    for folder in dirs:
+        path = Path(folder).expanduser().resolve()
+        if not path.is_dir():
+            raise UserError(f"--config-dir {folder!r} is not a folder")
+    if dirs:
+        paths = ",".join(f"file://{Path(d).expanduser().resolve()}" for d in dirs)
+        out.append(f"hydra.searchpath=[{paths}]")
+    return out
+
+
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> int:
     """Entry point: plan the sweep, print it, write ``plan.out``, exit 1 on infeasible points."""
@@ -177,9 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] in ("-h", "--help"):
         print(__doc__)
         return 0
+    args = config_dir_as_searchpath(args)
     if any(a.startswith("-") for a in args):
         raise UserError(
-            f"bench.plan takes Hydra overrides only (key=value, comma lists sweep); got {args}"
+            f"bench.plan takes Hydra overrides (key=value, comma lists sweep) and "
+            f"--config-dir DIR only; got {args}"
         )
     start = time.perf_counter()
     table, points, cfg = plan_sweep(args)
@@ -187,14 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - start
     print(f"{len(table)} points planned in {seconds:.1f} s", file=sys.stderr)
     if cfg.plan.out:
-        path = Path(cfg.plan.out)
+        path = Path(cfg.plan.out).expanduser()
         atomic_write_text(path, table.to_csv(index=False))
         print(f"wrote {path}", file=sys.stderr)
-    notes = [p for p in points if p.note]
-    for p in notes:
-        label = "error" if p.infeasible else "note"
-        print(f"{label}: {p.note}", file=sys.stderr)
-    return 1 if any(p.infeasible for p in notes) else 0
+    for p in points:
+        if p.note:
+            print(f"{'error' if p.infeasible else 'note'}: {p.note}", file=sys.stderr)
+    return 1 if any(p.infeasible for p in points) else 0
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,8 @@ from typing import Any
 import pandas as pd
 
 from bench.errors import UserError, exit_on_user_error
-from bench.results import atomic_write_text
+from bench.record import csv_columns, csv_row, int_columns
+from bench.store import NOT_POINTS, atomic_write_text, is_point_folder
 
 log = logging.getLogger("bench.plot")
 
@@ -45,23 +45,8 @@ Pareto frontier) and tables from the result.json files under each SWEEP_DIR.
   -h, --help      show this help
 """
 
-# result.json keys every reader may rely on, in the CSV's column order
-INTERFACE = [
-    "status", "reason", "strategy", "phi", "seed", "top1", "top5", "macs", "params",
-    "activations", "depth_mult", "width_mult", "res_mult", "resolution", "depths", "widths",
-    "extra_blocks", "target_macs", "macs_ratio", "epochs", "train_flops", "wall_seconds",
-    "images_per_sec", "samples_seen", "steps", "model", "data", "sweep", "budget",
-    "device_type", "device_name", "shared",
-]  # fmt: skip
-INT_COLUMNS = [
-    "seed", "macs", "params", "activations", "resolution", "target_macs", "samples_seen",
-    "steps", "device_world_size", "device_threads", "resumed_from_step",
-]  # fmt: skip
-# Nested details of a point: in result.json for whoever needs them, never in the flat table.
-NESTED = {"config", "history", "timings", "versions", "budget_detail", "data_info"}
-# Sub-folders of a sweep that are not points (``figures``/``tables``/``combined`` are ours).
-NOT_POINTS = {"trained", "wandb", "figures", "tables", "combined"}
-POINT_DIR = re.compile(r"^.+_phi-?\d+(?:\.\d+)?_seed-?\d+$")
+INTERFACE = csv_columns()  # results.csv's columns, in order (bench.record)
+INT_COLUMNS = int_columns()
 STATUS_RANK = {"ok": 0, "diverged": 1, "failed": 2}
 
 
@@ -77,26 +62,6 @@ class Report:
     out_dir: Path
 
 
-def flatten(result: dict[str, Any]) -> dict[str, Any]:
-    """A result.json as one flat row: lists joined ("2-3-3-4"), small dicts prefixed."""
-    row: dict[str, Any] = {}
-    for key, value in result.items():
-        if key in NESTED:
-            continue
-        if isinstance(value, dict):
-            row |= {f"{key}_{k}": v for k, v in value.items() if _scalar(v)}
-        elif isinstance(value, list):
-            if all(_scalar(v) for v in value):
-                row[key] = "-".join(str(v) for v in value)
-        else:
-            row[key] = value
-    return row
-
-
-def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, (str, int, float, bool))
-
-
 def read_sweep(sweep_dir: Path) -> tuple[list[dict[str, Any]], int]:
     """Flat rows of one sweep's points, and how many point folders have no readable result yet."""
     sweep_dir = Path(sweep_dir)
@@ -110,7 +75,7 @@ def read_sweep(sweep_dir: Path) -> tuple[list[dict[str, Any]], int]:
             continue
         path = folder / "result.json"
         if not path.is_file():
-            missing += bool(POINT_DIR.match(folder.name))
+            missing += is_point_folder(folder.name)
             continue
         try:
             result = json.loads(path.read_text(encoding="utf-8"))
@@ -118,7 +83,7 @@ def read_sweep(sweep_dir: Path) -> tuple[list[dict[str, Any]], int]:
             log.warning("skipping unreadable %s: %s", path, exc)
             missing += 1
             continue
-        row = flatten(result)
+        row = csv_row(result)
         row["point"] = folder.name
         row["_mtime"] = path.stat().st_mtime
         rows.append(row)

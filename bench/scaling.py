@@ -9,18 +9,22 @@ Multiplicative strategies are a weight vector ``(a, b, c)`` with a + b + c = 1::
 
     d = 2 ** (a * s)      w = 2 ** (b * s / 2)      r = 2 ** (c * s / 2)
 
-so that ``d * w**2 * r**2 == 2 ** s`` before rounding (DESIGN.md).
+so that ``d * w**2 * r**2 == 2 ** s`` before rounding (docs/design.md).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
+from pydantic import Field, ValidationError, field_validator, model_validator
 from timm.layers import make_divisible
 
 from bench.errors import UserError
+from bench.schema import Section
+from bench.validation import import_path, one_line
 
 WIDTH_DIVISOR = 8
 
@@ -79,7 +83,34 @@ def linear_extra_blocks(k: float, stages: int) -> tuple[int, ...]:
     return tuple(base + (1 if i >= stages - rest else 0) for i in range(stages))
 
 
-class Multiplicative:
+class Strategy(Section):
+    """A direction of growth: maps a continuous scale ``s`` to multipliers (and extra blocks).
+
+    A strategy config (``conf/strategy/*.yaml``) names its class in
+    ``_target_`` and sets the class's fields; a user's own strategy is a
+    subclass of this one in their own package.
+    """
+
+    name: str
+    """The strategy's name: legends, point folders, W&B job type."""
+
+    @property
+    def matched(self) -> bool:
+        """Whether the solver matches the scale to the MAC target (literal compound does not)."""
+        return True
+
+    def scale(self, s: float) -> Scale:
+        """Multipliers at scale ``s`` (log2 of the intended MAC ratio)."""
+        raise NotImplementedError
+
+
+def weighted_scale(weights: Sequence[float], s: float) -> Scale:
+    """``d = 2**(a s)``, ``w = 2**(b s / 2)``, ``r = 2**(c s / 2)``: d w^2 r^2 = 2**s."""
+    a, b, c = weights
+    return Scale(d=2.0 ** (a * s), w=2.0 ** (b * s / 2), r=2.0 ** (c * s / 2))
+
+
+class Multiplicative(Strategy):
     """A strategy that splits log2 of the MAC ratio among depth, width and resolution.
 
     ``weights = (a, b, c)``, non-negative, summing to 1: depth is (1, 0, 0),
@@ -87,25 +118,22 @@ class Multiplicative:
     (1/3, 1/3, 1/3) and their fast scaling (0.1, 0.8, 0.1).
     """
 
-    matched = True
+    weights: tuple[float, float, float]
+    """Shares of log2(MAC ratio) given to depth, width and resolution."""
 
-    def __init__(self, name: str, weights: Sequence[float]) -> None:
-        a, b, c = (float(x) for x in weights)
-        if min(a, b, c) < 0 or not math.isclose(a + b + c, 1.0, abs_tol=1e-6):
-            raise UserError(
-                f"strategy {name!r}: weights must be three non-negative numbers summing to 1 "
-                f"(depth, width, resolution); got {list(weights)}"
-            )
-        self.name = name
-        self.weights = (a, b, c)
+    @field_validator("weights")
+    @classmethod
+    def _shares(cls, weights: tuple[float, float, float]) -> tuple[float, float, float]:
+        if min(weights) < 0 or not math.isclose(sum(weights), 1.0, abs_tol=1e-6):
+            raise ValueError("must be three non-negative numbers summing to 1")
+        return weights
 
     def scale(self, s: float) -> Scale:
-        """Multipliers at scale ``s`` (log2 of the intended MAC ratio)."""
-        a, b, c = self.weights
-        return Scale(d=2.0 ** (a * s), w=2.0 ** (b * s / 2), r=2.0 ** (c * s / 2))
+        """Multipliers at scale ``s``."""
+        return weighted_scale(self.weights, s)
 
 
-class Compound(Multiplicative):
+class Compound(Strategy):
     """EfficientNet's compound scaling from (alpha, beta, gamma).
 
     ``mode='matched'`` (default) keeps the direction alpha : beta : gamma but
@@ -114,28 +142,32 @@ class Compound(Multiplicative):
     r = gamma**phi with no matching, to reproduce B1-B7.
     """
 
-    MODES = ("matched", "literal")
+    alpha: float = Field(1.2, ge=1)
+    """Depth growth per unit of phi."""
+    beta: float = Field(1.1, ge=1)
+    """Width growth per unit of phi."""
+    gamma: float = Field(1.15, ge=1)
+    """Resolution growth per unit of phi."""
+    mode: Literal["matched", "literal"] = "matched"
+    """matched: solve for the exact budget along the direction; literal: the paper's powers."""
 
-    def __init__(
-        self, name: str, alpha: float, beta: float, gamma: float, mode: str = "matched"
-    ) -> None:
-        if mode not in self.MODES:
-            raise UserError(
-                f"strategy {name!r}: mode must be one of {list(self.MODES)}, got {mode!r}"
-            )
-        if min(alpha, beta, gamma) < 1.0:
-            raise UserError(
-                f"strategy {name!r}: alpha, beta and gamma must each be >= 1; "
-                f"got alpha={alpha}, beta={beta}, gamma={gamma}"
-            )
-        logs = (math.log(alpha), 2 * math.log(beta), 2 * math.log(gamma))
+    @model_validator(mode="after")
+    def _grows(self) -> Compound:
+        if self.product <= 1:
+            raise ValueError("alpha * beta^2 * gamma^2 must be above 1")
+        return self
+
+    @property
+    def matched(self) -> bool:
+        """Literal mode takes the paper's powers as they are."""
+        return self.mode == "matched"
+
+    @property
+    def weights(self) -> tuple[float, float, float]:
+        """The direction as shares of log2(MAC ratio)."""
+        logs = (math.log(self.alpha), 2 * math.log(self.beta), 2 * math.log(self.gamma))
         total = sum(logs)
-        if total <= 0:
-            raise UserError(f"strategy {name!r}: alpha * beta^2 * gamma^2 must be > 1")
-        super().__init__(name, [x / total for x in logs])
-        self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
-        self.mode = mode
-        self.matched = mode == "matched"
+        return (logs[0] / total, logs[1] / total, logs[2] / total)
 
     @property
     def product(self) -> float:
@@ -145,11 +177,11 @@ class Compound(Multiplicative):
     def scale(self, s: float) -> Scale:
         """Matched: the weight-vector form. Literal: the paper's powers of alpha, beta, gamma."""
         if self.matched:
-            return super().scale(s)
+            return weighted_scale(self.weights, s)
         return Scale(d=self.alpha**s, w=self.beta**s, r=self.gamma**s)
 
 
-class Linear:
+class Linear(Strategy):
     """VGG-style linear scaling: the same number of extra same-width blocks in every stage.
 
     Width and resolution stay fixed. Scale ``s`` asks for ``2**s - 1`` times the
@@ -158,11 +190,22 @@ class Linear:
     every block costs the same, and the solver corrects the rest.
     """
 
-    matched = True
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
     def scale(self, s: float) -> Scale:
         """Extra blocks, as a fraction of the baseline's blocks, at scale ``s``."""
         return Scale(extra=2.0**s - 1.0)
+
+
+def strategy_from_config(node: Mapping[str, Any] | None) -> Strategy:
+    """The strategy a ``strategy`` config describes (``_target_`` names its class), checked."""
+    if not isinstance(node, Mapping) or "_target_" not in node:
+        raise UserError("strategy is not set; choose one, e.g. strategy=compound")
+    fields = {k: v for k, v in node.items() if k != "_target_"}
+    cls = import_path(node["_target_"], "strategy._target_")
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
+        raise UserError(
+            f"strategy._target_={node['_target_']!r} is not a bench.scaling.Strategy subclass"
+        )
+    try:
+        return cls.model_validate(fields)
+    except ValidationError as exc:
+        raise UserError(one_line(exc, "strategy", cls)) from None

@@ -11,7 +11,7 @@ config that ``strategy=<name>`` picks up at once:
     python -m bench.search model=resnet18 data=cifar10 search.seeds=3 hydra/launcher=joblib
 
 It is ``bench.run`` under a different Hydra sweeper
-(``hydra_plugins/scalebench_search``): the sweeper enumerates the grid and
+(``hydra_plugins/scalebench``): the sweeper enumerates the grid and
 hands the jobs to whichever launcher is configured. By default every
 candidate is trained at exactly twice the baseline's MACs in its direction
 (``search.mode=matched``), so candidates are compared at equal FLOPs;
@@ -30,11 +30,12 @@ from typing import Any
 
 import hydra
 import pandas as pd
-from omegaconf import DictConfig
 
 from bench.config import CONF_DIR
 from bench.errors import UserError
-from bench.results import atomic_write_text, read_json
+from bench.schema import Run, Search
+from bench.stats import mean_ci
+from bench.store import atomic_write_text, point_name, read_json_or_none
 
 log = logging.getLogger("bench.search")
 
@@ -79,18 +80,13 @@ def _axis(lo: float, hi: float, step: float) -> list[float]:
     return [round(lo + i * step, 6) for i in range(n + 1)]
 
 
-def grid(search: Mapping[str, Any]) -> list[Candidate]:
+def grid(search: Search) -> list[Candidate]:
     """Candidates on the grid with every factor >= 1 and |product - 2| <= tolerance.
 
     The paper's (1.2, 1.1, 1.15) is added when it lies inside the grid's
     bounds and the tolerance, even if the step does not land on it.
     """
-    lo, hi, step = float(search["min"]), float(search["max"]), float(search["step"])
-    tol = float(search["tolerance"])
-    if lo < 1.0:
-        raise UserError(f"search.min={lo} must be >= 1 (scaling never shrinks a dimension)")
-    if not (step > 0 and hi >= lo):
-        raise UserError(f"search.step={step} and search.max={hi} must give a grid from {lo} up")
+    lo, hi, step, tol = search.min, search.max, search.step, search.tolerance
     axis = _axis(lo, hi, step)
     out = [
         Candidate(a, b, g)
@@ -111,7 +107,7 @@ def grid(search: Mapping[str, Any]) -> list[Candidate]:
     return sorted(out, key=lambda c: c.astuple())
 
 
-def realizable(cfg: DictConfig, candidates: list[Candidate]) -> list[Candidate]:
+def realizable(config: Run, candidates: list[Candidate]) -> list[Candidate]:
     """The candidates whose phi = 1 network can be built within ``plan.tolerance`` of 2x MACs.
 
     On a small network a direction can fall between two rounding steps
@@ -121,10 +117,14 @@ def realizable(cfg: DictConfig, candidates: list[Candidate]) -> list[Candidate]:
     from bench.plan import planner_for
     from bench.scaling import Compound
 
-    planner = planner_for(cfg)
+    assert config.search is not None
+    planner = planner_for(config)
     kept = []
     for c in candidates:
-        point = planner.solve(Compound(c.name, *c.astuple(), mode=str(cfg.search.mode)), 1.0)
+        strategy = Compound(
+            name=c.name, alpha=c.alpha, beta=c.beta, gamma=c.gamma, mode=config.search.mode
+        )
+        point = planner.solve(strategy, 1.0)
         if point.infeasible:
             log.warning("skipping alpha/beta/gamma=%s: %s", c.label, point.note)
         else:
@@ -148,27 +148,14 @@ def job_overrides(cand: Candidate, seed: int, mode: str) -> list[str]:
     ]
 
 
-def t_quantile_975(n: int) -> float:
-    """Two-sided 95% Student-t quantile for ``n`` samples (n - 1 degrees of freedom)."""
-    table = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
-             9: 2.262, 10: 2.228, 15: 2.131, 20: 2.086, 30: 2.042}  # fmt: skip
-    df = n - 1
-    if df < 1:
-        return float("nan")
-    key = max(k for k in table if k <= df)
-    return table[key] if df <= 30 else 1.96
-
-
 def rank(sweep_dir: Path, candidates: list[Candidate], seeds: list[int]) -> pd.DataFrame:
     """Candidates ranked by mean held-out top-1, ties to fewer activations."""
     rows = []
     for c in candidates:
         accs, acts, statuses = [], [], []
         for s in seeds:
-            path = Path(sweep_dir) / f"{c.name}_phi1_seed{s}" / "result.json"
-            try:
-                r = read_json(path)
-            except (FileNotFoundError, ValueError):
+            r = read_json_or_none(Path(sweep_dir) / point_name(c.name, 1.0, s) / "result.json")
+            if r is None:
                 statuses.append("missing")
                 continue
             statuses.append(r.get("status", "failed"))
@@ -176,12 +163,7 @@ def rank(sweep_dir: Path, candidates: list[Candidate], seeds: list[int]) -> pd.D
                 accs.append(float(r["top1"]))
                 acts.append(int(r["activations"]))
         n = len(accs)
-        mean = sum(accs) / n if n else float("nan")
-        if n > 1:
-            sd = math.sqrt(sum((a - mean) ** 2 for a in accs) / (n - 1))
-            half = t_quantile_975(n) * sd / math.sqrt(n)
-        else:
-            half = float("nan")
+        mean, half = mean_ci(accs)
         rows.append(
             {
                 "alpha": c.alpha,
@@ -205,14 +187,14 @@ def rank(sweep_dir: Path, candidates: list[Candidate], seeds: list[int]) -> pd.D
     return table
 
 
-def strategy_yaml(name: str, winner: Mapping[str, Any], cfg: DictConfig, mode: str) -> str:
+def strategy_yaml(name: str, winner: Mapping[str, Any], config: Run, mode: str) -> str:
     """The winner as a strategy config in the same form as conf/strategy/compound.yaml."""
     spread = "" if math.isnan(winner["ci95"]) else f" +- {100 * winner['ci95']:.2f}"
     return (
         f"# Found by `python -m bench.search` on {time.strftime('%Y-%m-%d')}:"
-        f" model={cfg.model.name} data={cfg.data.name},\n"
+        f" model={config.model.name} data={config.data.name},\n"
         f"# phi=1 grid, top-1 {100 * winner['top1']:.2f}%{spread}"
-        f" over {winner['seeds_ok']} seed(s); sweep {cfg.sweep}.\n"
+        f" over {winner['seeds_ok']} seed(s); sweep {config.sweep}.\n"
         "_target_: bench.scaling.Compound\n"
         f"name: {name}\n"
         f"alpha: {winner['alpha']}\n"
@@ -222,59 +204,64 @@ def strategy_yaml(name: str, winner: Mapping[str, Any], cfg: DictConfig, mode: s
     )
 
 
-def output_path(cfg: DictConfig) -> tuple[Path, str]:
-    """Where the winner goes and the strategy name it gets."""
-    if cfg.search.out:
-        path = Path(str(cfg.search.out)).expanduser()
+def output_path(config: Run) -> tuple[Path, str]:
+    """Where the winner goes and the strategy name it gets.
+
+    By default the checkout's ``conf/strategy/``; an installed copy's configs
+    are not the user's to change, so there ``./conf/strategy/`` instead,
+    used with ``--config-dir conf``.
+    """
+    assert config.search is not None
+    if config.search.out:
+        path = Path(config.search.out).expanduser()
         return path, path.stem
-    name = f"compound_{cfg.model.name}_{cfg.data.name}"
-    return CONF_DIR / "strategy" / f"{name}.yaml", name
+    name = f"compound_{config.model.name}_{config.data.name}"
+    installed = CONF_DIR.parent.name == "bench"
+    folder = Path("conf") if installed else CONF_DIR
+    return folder / "strategy" / f"{name}.yaml", name
 
 
 def draw(table: pd.DataFrame, out_dir: Path, title: str) -> list[Path]:
     """Top-1 of every candidate with its 95% interval; the winner and the paper's point marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
-    sns.set_theme(style="whitegrid", context="paper", font_scale=0.8)
+    from bench.figures import PALETTE, RC, save_figure
+
     shown = table.dropna(subset=["top1"]).sort_values("product")
-    fig, ax = plt.subplots(figsize=(max(3.4, 0.28 * len(shown) + 2.0), 2.6))
-    colors = sns.color_palette("colorblind")
-    x = range(len(shown))
-    err = shown["ci95"].fillna(0) * 100
-    ax.errorbar(x, shown["top1"] * 100, yerr=err, fmt="o", color=colors[0], ms=4, capsize=2,
-                label="candidate")  # fmt: skip
-    best = shown["rank"].idxmin() if len(shown) else None
-    for pos, (idx, row) in enumerate(shown.iterrows()):
-        if idx == best:
-            ax.plot(pos, row.top1 * 100, marker="*", ms=12, color=colors[1], ls="", label="winner")
-        if row.paper:
-            ax.plot(pos, row.top1 * 100, marker="s", ms=8, mfc="none", mec=colors[2], ls="",
-                    label="paper (1.2/1.1/1.15)")  # fmt: skip
-    ax.set_xticks(list(x), shown["label"], rotation=60, ha="right", fontsize=6)
-    ax.set_xlabel("α / β / γ  (sorted by αβ²γ²)")
-    ax.set_ylabel("Top-1 accuracy (%)")
-    ax.set_title(title, fontsize=7)
-    low, high = ax.get_ylim()
-    ax.set_ylim(max(0.0, low), min(100.0, high))
-    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    fig.tight_layout()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for ext in ("png", "pdf", "svg"):
-        path = out_dir / f"search_grid.{ext}"
-        fig.savefig(path, dpi=200)
-        paths.append(path)
-    plt.close(fig)
-    return paths
+    with plt.rc_context(RC):
+        fig, ax = plt.subplots(
+            figsize=(max(3.4, 0.28 * len(shown) + 2.0), 2.6), layout="constrained"
+        )
+        x = range(len(shown))
+        err = shown["ci95"].fillna(0) * 100
+        ax.errorbar(x, shown["top1"] * 100, yerr=err, fmt="o", color=PALETTE[0], ms=4, capsize=2,
+                    label="candidate")  # fmt: skip
+        best = shown["rank"].idxmin() if len(shown) else None
+        for pos, (idx, row) in enumerate(shown.iterrows()):
+            if idx == best:
+                ax.plot(
+                    pos, row.top1 * 100, marker="*", ms=12, color=PALETTE[1], ls="", label="winner"
+                )
+            if row.paper:
+                ax.plot(pos, row.top1 * 100, marker="s", ms=8, mfc="none", mec=PALETTE[2], ls="",
+                        label="paper (1.2/1.1/1.15)")  # fmt: skip
+        ax.set_xticks(list(x), shown["label"], rotation=60, ha="right", fontsize=6)
+        ax.set_xlabel("α / β / γ  (sorted by αβ²γ²)")
+        ax.set_ylabel("Top-1 accuracy (%)")
+        ax.set_title(title, fontsize=7)
+        low, high = ax.get_ylim()
+        ax.set_ylim(max(0.0, low), min(100.0, high))
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    try:
+        return save_figure(fig, out_dir, "search_grid")
+    finally:
+        plt.close(fig)
 
 
-def finish_search(cfg: DictConfig, sweep_dir: Path, candidates: list[Candidate]) -> Path:
+def finish_search(config: Run, sweep_dir: Path, candidates: list[Candidate]) -> Path:
     """Rank, print, draw and write the winner's strategy file; returns its path."""
-    seeds = seed_list(cfg.search)
+    assert config.search is not None
+    seeds = config.search.seed_list()
     table = rank(sweep_dir, candidates, seeds)
     atomic_write_text(sweep_dir / "search_ranking.csv", table.to_csv(index=False))
     shown = table.assign(
@@ -284,33 +271,24 @@ def finish_search(cfg: DictConfig, sweep_dir: Path, candidates: list[Candidate])
     print(shown[cols].to_string(index=False), flush=True)
     if table.top1.isna().all():
         raise UserError(f"no candidate finished training; see the result.json files in {sweep_dir}")
-    title = f"{cfg.model.name} on {cfg.data.name}, phi=1, {len(seeds)} seed(s)"
+    title = f"{config.model.name} on {config.data.name}, phi=1, {len(seeds)} seed(s)"
     draw(table, sweep_dir / "figures", title)
-    path, name = output_path(cfg)
+    path, name = output_path(config)
     winner = table.iloc[0]
-    atomic_write_text(path, strategy_yaml(name, winner, cfg, str(cfg.search.mode)))
+    atomic_write_text(path, strategy_yaml(name, winner, config, config.search.mode))
+    extra = f" --config-dir {path.parent.parent}" if path.parent.parent != CONF_DIR else ""
     print(
         f"winner alpha={winner.alpha} beta={winner.beta} gamma={winner.gamma}: {path}\n"
-        f"use it with: python -m bench.plan strategy={name} phi=0,1,2",
+        f"use it with: python -m bench.plan{extra} strategy={name} phi=0,1,2",
         flush=True,
     )
     return path
 
 
-def seed_list(search: Mapping[str, Any]) -> list[int]:
-    """``search.seeds`` as a list: a count (3 -> 0, 1, 2) or explicit seeds."""
-    seeds = search["seeds"]
-    if isinstance(seeds, int):
-        if seeds < 1:
-            raise UserError(f"search.seeds={seeds} must be at least 1")
-        return list(range(seeds))
-    return [int(s) for s in seeds]
-
-
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="search")
-def main(cfg: DictConfig) -> Any:
+def main(cfg: Any) -> Any:
     """Hydra entry point: the coefficient sweeper calls bench.run's job function per candidate."""
-    from bench.run import run_point
+    from bench.point import run_point
 
     return run_point(cfg)
 

@@ -14,13 +14,13 @@ Candidates repeat, and counts are cached by the rounded architecture.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench.complexity import Complexity, complexity
 from bench.models import Arch, scale_arch
-from bench.scaling import WIDTH_DIVISOR, Scale, round_resolution
+from bench.scaling import WIDTH_DIVISOR, Scale, Strategy, round_resolution
+from bench.schema import ModelConfig
 
 S_LIMIT = 12.0  # |s| beyond 2**12 times the baseline's MACs is never a sensible point
 MAX_STEPS = 60
@@ -60,26 +60,26 @@ class PlannedPoint:
         """Achieved over target MACs."""
         return self.candidate.cost.macs / self.target_macs
 
-    def row(self) -> dict[str, Any]:
-        """The plan's CSV row (column names are an interface: keep them)."""
+    def fields(self) -> dict[str, Any]:
+        """The plan's part of a point's result (:data:`bench.record.PLAN_COLUMNS`, in order)."""
         c = self.candidate
         return {
             "strategy": self.strategy,
             "phi": self.phi,
-            "depth_mult": c.scale.d,
-            "width_mult": c.scale.w,
-            "res_mult": c.scale.r,
-            "resolution": c.resolution,
             "macs": c.cost.macs,
             "params": c.cost.params,
             "activations": c.cost.activations,
+            "depth_mult": c.scale.d,
+            "width_mult": c.scale.w,
+            "resolution": c.resolution,
             "target_macs": int(round(self.target_macs)),
             "macs_ratio": self.macs_ratio,
-            "depths": "-".join(map(str, c.arch.depths)),
-            "widths": "-".join(map(str, c.arch.widths)),
+            "res_mult": c.scale.r,
+            "depths": list(c.arch.depths),
+            "widths": list(c.arch.widths),
             "extra_blocks": c.scale.extra,
             "within_tolerance": self.within_tolerance,
-            "note": self.note,
+            "plan_note": self.note or None,
         }
 
 
@@ -87,7 +87,7 @@ class PlannedPoint:
 class Planner:
     """Solves sweep points for one model family, data shape and baseline."""
 
-    model: Mapping[str, Any]
+    model: ModelConfig
     base_resolution: int
     num_classes: int
     tolerance: float = 0.05
@@ -95,7 +95,7 @@ class Planner:
     _seen: dict[tuple[Arch, int], Candidate] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self.min_resolution = int(self.model.get("min_resolution", 8))
+        self.min_resolution = self.model.min_resolution
         self.baseline = self.evaluate(Scale())
 
     def evaluate(self, scale: Scale) -> Candidate:
@@ -109,7 +109,7 @@ class Planner:
         hit = self._seen[key]
         return Candidate(scale, hit.arch, hit.resolution, hit.cost)
 
-    def solve(self, strategy: Any, phi: float) -> PlannedPoint:
+    def solve(self, strategy: Strategy, phi: float) -> PlannedPoint:
         """The rounded network closest to ``baseline MACs * 2**phi`` along ``strategy``."""
         phi = float(phi)
         target = self.baseline.cost.macs * 2.0**phi

@@ -7,9 +7,8 @@ the figures use it too, so a figure's band and a table's "±" are the same
 number. Top-1 is pooled over finished (``ok``) seeds only; diverged and failed
 seeds are counted and named, never averaged in and never silently dropped.
 
-The interval is Student's t (two-sided 95%) on the seeds' mean: with 3 to 5
-seeds a normal interval would be far too narrow. scipy is not a dependency,
-so the quantiles are tabulated.
+The interval is Student's t (two-sided 95%) on the seeds' mean
+(:func:`bench.stats.mean_ci`).
 """
 
 from __future__ import annotations
@@ -18,10 +17,10 @@ import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from bench.results import atomic_write_text
+from bench.stats import mean_ci
+from bench.store import atomic_write_text
 
 # Strategies in the order every figure, legend and table uses (DESIGN.md); others follow sorted.
 STRATEGY_ORDER = ("depth", "width", "resolution", "compound", "linear", "uniform", "fast")
@@ -42,67 +41,11 @@ LEVEL_METRICS = (
     "epochs",
 )
 
-# Two-sided 95% Student t quantiles t(0.975, df) for df = 1..30.
-_T975 = (
-    12.7062,
-    4.3027,
-    3.1824,
-    2.7764,
-    2.5706,
-    2.4469,
-    2.3646,
-    2.3060,
-    2.2622,
-    2.2281,
-    2.2010,
-    2.1788,
-    2.1604,
-    2.1448,
-    2.1314,
-    2.1199,
-    2.1098,
-    2.1009,
-    2.0930,
-    2.0860,
-    2.0796,
-    2.0739,
-    2.0687,
-    2.0639,
-    2.0595,
-    2.0555,
-    2.0518,
-    2.0484,
-    2.0452,
-    2.0423,
-)
-_Z975 = 1.959964
-
 
 def strategy_order(names: Iterable[str]) -> list[str]:
     """Known strategies in DESIGN.md's order, then any others sorted, so every output agrees."""
     present = {str(n) for n in names}
     return [s for s in STRATEGY_ORDER if s in present] + sorted(present - set(STRATEGY_ORDER))
-
-
-def t_quantile_975(df: int) -> float:
-    """t(0.975, df): tabulated to df=30, then a Cornish-Fisher expansion (error < 1e-4)."""
-    if df < 1:
-        return math.nan
-    if df <= len(_T975):
-        return _T975[df - 1]
-    z = _Z975
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-
-
-def mean_ci(values: Iterable[float]) -> tuple[float, float]:
-    """Mean and half-width of its two-sided 95% t interval (NaN half-width below 2 values)."""
-    x = np.asarray([v for v in values if v is not None and not pd.isna(v)], dtype=float)
-    if x.size == 0:
-        return math.nan, math.nan
-    if x.size == 1:
-        return float(x[0]), math.nan
-    half = t_quantile_975(x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
-    return float(x.mean()), float(half)
 
 
 def summarize_levels(table: pd.DataFrame) -> pd.DataFrame:

@@ -20,28 +20,31 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UserError
+from bench.schema import Logger
 
 log = logging.getLogger(__name__)
 
 MODES = ("offline", "online", "disabled")
 
 
-def resolve_mode(logger: Mapping[str, Any]) -> str:
-    """The W&B mode to use: ``WANDB_MODE`` wins over ``logger.mode``; checked."""
-    mode = str(os.environ.get("WANDB_MODE") or logger.get("mode") or "offline").lower()
-    if mode == "dryrun":
-        mode = "offline"
+def resolve_mode(logger: Logger) -> str:
+    """The W&B mode to use: the ``WANDB_MODE`` environment variable wins over ``logger.mode``."""
+    env = os.environ.get("WANDB_MODE")
+    if not env:
+        return logger.mode
+    mode = "offline" if env.lower() == "dryrun" else env.lower()
     if mode not in MODES:
-        raise UserError(f"logger.mode={mode!r} is not one of {list(MODES)}")
+        raise UserError(f"WANDB_MODE={env!r} must be one of {', '.join(MODES)}")
     return mode
 
 
-def warm_up(logger: Mapping[str, Any]) -> threading.Thread | None:
+def warm_up(logger: Logger) -> threading.Thread | None:
     """Start W&B's service process and imports in the background; returns the thread.
 
-    The first ``wandb.init`` of a process spends about 0.6 s starting the
-    service and importing ``wandb.sdk.launch``; a job starts this before
-    loading its data, so that time overlaps with work that runs in C.
+    The first ``wandb.init`` of a process spends a noticeable part of a
+    second starting the service and importing ``wandb.sdk.launch``; a job
+    starts this before loading its data, so that time overlaps with work that
+    runs in C (BENCHMARKS.md has the figures).
     Nothing here logs, and a failure is left for ``wandb.init`` to report.
     """
     if resolve_mode(logger) == "disabled":
@@ -66,7 +69,7 @@ class Tracker:
 
     def __init__(
         self,
-        logger: Mapping[str, Any],
+        logger: Logger,
         *,
         directory: Path,
         name: str,
@@ -86,7 +89,7 @@ class Tracker:
             directory = Path(directory)
             directory.mkdir(parents=True, exist_ok=True)
             settings = wandb.Settings(
-                init_timeout=float(logger.get("init_timeout", 30)),
+                init_timeout=logger.init_timeout,
                 console="off",
                 silent=True,
                 x_disable_stats=True,
@@ -95,12 +98,12 @@ class Tracker:
                 x_save_requirements=False,
             )
             self.run = wandb.init(
-                project=logger.get("project") or "scalebench",
-                entity=logger.get("entity") or None,
+                project=logger.project,
+                entity=logger.entity,
                 group=group,
                 job_type=job_type,
                 name=name,
-                tags=[str(t) for t in [*tags, *(logger.get("tags") or [])]][:64],
+                tags=[str(t) for t in [*tags, *logger.tags]][:64],
                 config=config,
                 dir=str(directory),
                 mode=self.mode,
@@ -154,7 +157,7 @@ class Tracker:
         self.run = None
 
 
-def log_sweep_summary(logger: Mapping[str, Any], sweep_dir: Path, report: Any) -> Path | None:
+def log_sweep_summary(logger: Logger, sweep_dir: Path, report: Any) -> Path | None:
     """Log a sweep's figures, results table and a native top-1 vs MACs chart as one W&B run.
 
     ``report`` is :class:`bench.plot.Report`. Returns the run's folder (for

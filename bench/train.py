@@ -1,8 +1,9 @@
 """Train one point for its budget, evaluate it, and survive being killed.
 
-The loop never waits on the device except every ``train.loss_check_every``
-steps, when it reads the running loss (to detect divergence and report
-progress). A checkpoint is written atomically at the end of every
+:func:`fit` is the loop, as short functions over one explicit :class:`State`.
+It never waits on the device except every ``train.loss_check_every`` steps,
+when it reads the running loss (to detect divergence and report progress).
+A checkpoint is written atomically at the end of every
 ``train.checkpoint_every`` epochs and at least every ten minutes; since batch
 order depends only on (seed, epoch), a resumed point continues from its last
 checkpoint with exactly the batches it would have seen.
@@ -10,12 +11,11 @@ checkpoint with exactly the batches it would have seen.
 
 from __future__ import annotations
 
-import logging
 import math
 import time
-from collections.abc import Callable, Mapping
-from contextlib import nullcontext
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -25,44 +25,84 @@ from torch import nn
 
 from bench.budget import Budget
 from bench.progress import Progress
-from bench.results import atomic_torch_save
-
-log = logging.getLogger(__name__)
+from bench.schema import Train
+from bench.store import atomic_torch_save
 
 CHECKPOINT_SECONDS = 600.0
 
 
 @dataclass
 class Outcome:
-    """What training a point produced."""
+    """What training a point produced: ``outcome.json``, shared by identical points."""
 
     status: str  # ok | diverged
     reason: str | None
     top1: float | None
     top5: float | None
     history: list[dict[str, Any]]
-    steps_done: int
+    steps: int
     images_per_sec: float | None
     timings: dict[str, float] = field(default_factory=dict)
     resumed_from_step: int = 0
+    # how it was trained, filled in by the point pipeline
+    compiled: bool = False
+    channels_last: bool = False
+    amp: bool = False
+    device: dict[str, Any] = field(default_factory=dict)
+    trained_by: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """For ``outcome.json``."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outcome:
+        """Read back ``outcome.json`` (keys of other versions are dropped)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def make_optimizer(model: nn.Module, train: Mapping[str, Any]) -> torch.optim.Optimizer:
+@dataclass
+class Setup:
+    """How to run the loop: the recipe, the device and what to report to."""
+
+    recipe: Train
+    device: torch.device
+    amp: bool = False
+    checkpoint: Path | None = None
+    progress: Progress = field(default_factory=lambda: Progress("", enabled=False))
+    on_log: Callable[[dict[str, Any], int], None] = lambda data, step: None
+    is_main: bool = True
+
+
+@dataclass
+class State:
+    """Everything the loop changes; a checkpoint is this, saved."""
+
+    model: nn.Module
+    eval_model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    step: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    train_seconds: float = 0.0
+    last_loss: float | None = None
+    timings: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("eval", "checkpoint", "log"), 0.0)
+    )
+
+
+def make_optimizer(model: nn.Module, recipe: Train) -> torch.optim.Optimizer:
     """SGD with Nesterov momentum; no weight decay on biases and normalisation parameters."""
     decay, no_decay = [], []
     for p in model.parameters():
         if p.requires_grad:
             (no_decay if p.ndim <= 1 else decay).append(p)
     groups = [
-        {"params": decay, "weight_decay": float(train["weight_decay"])},
+        {"params": decay, "weight_decay": recipe.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
-    return torch.optim.SGD(
-        groups,
-        lr=float(train["lr"]),
-        momentum=float(train["momentum"]),
-        nesterov=bool(train["nesterov"]),
-    )
+    return torch.optim.SGD(groups, lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.nesterov)
 
 
 def lr_factor(step: int, budget: Budget) -> float:
@@ -73,8 +113,15 @@ def lr_factor(step: int, budget: Budget) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * (step - budget.warmup_steps) / rest))
 
 
+def autocast_for(device: torch.device, amp: bool) -> Callable[[], AbstractContextManager]:
+    """A context factory: bf16 autocast on ``device`` when ``amp``, else nothing."""
+    if not amp:
+        return nullcontext
+    return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
+
+
 @torch.no_grad()
-def evaluate(model: nn.Module, batches: Any, autocast: Any) -> tuple[float, float]:
+def evaluate(model: nn.Module, batches: Any, autocast: Callable) -> tuple[float, float]:
     """Top-1 and top-5 accuracy (fractions) over every held-out batch."""
     model.eval()
     correct1 = torch.zeros((), dtype=torch.long, device=batches.device)
@@ -83,8 +130,7 @@ def evaluate(model: nn.Module, batches: Any, autocast: Any) -> tuple[float, floa
     for x, y in batches.epoch(0):
         with autocast():
             logits = model(x)
-        k = min(5, logits.shape[1])
-        top = logits.topk(k, dim=1).indices
+        top = logits.topk(min(5, logits.shape[1]), dim=1).indices
         hits = top == y[:, None]
         correct1 += hits[:, 0].sum()
         correct5 += hits.any(dim=1).sum()
@@ -93,197 +139,177 @@ def evaluate(model: nn.Module, batches: Any, autocast: Any) -> tuple[float, floa
     return correct1.item() / seen, correct5.item() / seen
 
 
-class Trainer:
-    """Runs the optimisation loop of one point; the caller owns planning and recording."""
+def new_state(
+    model: nn.Module, recipe: Train, budget: Budget, eval_model: nn.Module | None = None
+) -> State:
+    """A fresh state: the optimiser and the warmup + cosine schedule for ``budget``."""
+    optimizer = make_optimizer(model, recipe)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, budget))
+    return State(model, eval_model or model, optimizer, scheduler)
 
-    def __init__(
-        self,
-        model: nn.Module,
-        train_batches: Any,
-        test_batches: Any,
-        budget: Budget,
-        train: Mapping[str, Any],
-        device: torch.device,
-        checkpoint: Path | None,
-        progress: Progress,
-        on_log: Callable[[dict[str, Any], int], None] = lambda data, step: None,
-        is_main: bool = True,
-        eval_model: nn.Module | None = None,
-    ) -> None:
-        self.model = model
-        self.eval_model = eval_model or model
-        self.train_batches = train_batches
-        self.test_batches = test_batches
-        self.budget = budget
-        self.cfg = train
-        self.device = device
-        self.checkpoint = checkpoint
-        self.progress = progress
-        self.on_log = on_log
-        self.is_main = is_main
-        self.optimizer = make_optimizer(model, train)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda step: lr_factor(step, budget)
-        )
-        use_amp = _auto(train.get("amp", "auto"), device.type == "cuda")
-        dtype = torch.bfloat16
-        self.autocast = (
-            (lambda: torch.autocast(device.type, dtype=dtype)) if use_amp else nullcontext
-        )
-        self.label_smoothing = float(train.get("label_smoothing", 0.0))
-        self.history: list[dict[str, Any]] = []
-        self.step = 0
-        self.train_seconds = 0.0
-        self.timings: dict[str, float] = {"eval": 0.0, "checkpoint": 0.0, "log": 0.0}
 
-    # -- checkpoints ------------------------------------------------------------------
-    def resume(self) -> int:
-        """Load the last checkpoint if there is one; returns the step it resumes from."""
-        if not self.checkpoint or not self.checkpoint.exists():
-            return 0
-        state = torch.load(self.checkpoint, map_location=self.device, weights_only=False)
-        _unwrap(self.model).load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.step = int(state["step"])
-        self.history = list(state["history"])
-        self.train_seconds = float(state["train_seconds"])
-        log.info("resumed from %s at step %d/%d", self.checkpoint, self.step, self.budget.steps)
-        return self.step
+def load_checkpoint(state: State, path: Path | None, device: torch.device) -> int:
+    """Continue from ``path`` when it exists; returns the step it resumes from (0: fresh)."""
+    if path is None or not path.exists():
+        return 0
+    saved = torch.load(path, map_location=device, weights_only=False)
+    unwrap(state.model).load_state_dict(saved["model"])
+    state.optimizer.load_state_dict(saved["optimizer"])
+    state.scheduler.load_state_dict(saved["scheduler"])
+    state.step = int(saved["step"])
+    state.history = list(saved["history"])
+    state.train_seconds = float(saved["train_seconds"])
+    return state.step
 
-    def save(self) -> None:
-        """Write the checkpoint atomically (main process only)."""
-        if not self.checkpoint or not self.is_main:
-            return
-        start = time.perf_counter()
-        state = {
-            "model": _unwrap(self.model).state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            "step": self.step,
-            "history": self.history,
-            "train_seconds": self.train_seconds,
-        }
-        atomic_torch_save(state, self.checkpoint)
-        self.timings["checkpoint"] += time.perf_counter() - start
 
-    # -- the loop ---------------------------------------------------------------------
-    def fit(self) -> Outcome:
-        """Train to the end of the budget (or divergence); evaluate every ``eval_every`` epochs."""
-        resumed = self.resume()
-        carried_seconds = self.train_seconds  # trained before a resume, in an earlier process
-        budget = self.budget
-        per_epoch = budget.steps_per_epoch
-        check_every = max(1, int(self.cfg.get("loss_check_every", 25)))
-        eval_every = max(1, int(self.cfg.get("eval_every", 1))) * per_epoch
-        ckpt_every = max(1, int(self.cfg.get("checkpoint_every", 1))) * per_epoch
-        last_ckpt = time.monotonic()
-        loss_sum = torch.zeros((), device=self.device)
-        loss_count = 0
-        window_start, window_images = time.perf_counter(), 0
-        self.model.train()
-        self.progress.start(budget, self.step)
-        status, reason = "ok", None
-        first_step = True  # timed on its own: it carries torch.compile's compilation
-        while self.step < budget.steps and status == "ok":
-            epoch, offset = divmod(self.step, per_epoch)
-            tic = time.perf_counter()
-            for x, y in self.train_batches.epoch(epoch, skip=offset):
-                with self.autocast():
-                    loss = F.cross_entropy(self.model(x), y, label_smoothing=self.label_smoothing)
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.optimizer.step()
-                self.scheduler.step()
-                self.step += 1
-                if first_step:
-                    if self.device.type == "cuda":
-                        torch.cuda.synchronize(self.device)
-                    self.timings["first_step"] = time.perf_counter() - tic
-                    first_step = False
-                loss_sum += loss.detach().float()
-                loss_count += 1
-                window_images += budget.batch_size
-                if self.step % check_every == 0 or self.step == budget.steps:
-                    mean_loss = (loss_sum / loss_count).item()  # the one host sync
-                    now = time.perf_counter()
-                    rate = window_images / max(now - window_start, 1e-9)
-                    if not math.isfinite(mean_loss):
-                        status = "diverged"
-                        reason = f"training loss became {mean_loss} by step {self.step}"
-                        break
-                    self._report(epoch, mean_loss, rate)
-                    loss_sum.zero_()
-                    loss_count = 0
-                    window_start, window_images = time.perf_counter(), 0
-                if self.step % per_epoch == 0 or self.step == budget.steps:
-                    break
-            self.train_seconds += time.perf_counter() - tic
-            if status != "ok":
+def save_checkpoint(state: State, path: Path | None) -> None:
+    """Write the state to ``path`` atomically."""
+    if path is None:
+        return
+    start = time.perf_counter()
+    saved = {
+        "model": unwrap(state.model).state_dict(),
+        "optimizer": state.optimizer.state_dict(),
+        "scheduler": state.scheduler.state_dict(),
+        "step": state.step,
+        "history": state.history,
+        "train_seconds": state.train_seconds,
+    }
+    atomic_torch_save(saved, path)
+    state.timings["checkpoint"] += time.perf_counter() - start
+
+
+def fit(
+    state: State, train_batches: Any, test_batches: Any, budget: Budget, setup: Setup
+) -> Outcome:
+    """Train to the end of the budget (or divergence), evaluating every ``eval_every`` epochs."""
+    resumed = load_checkpoint(state, setup.checkpoint, setup.device)
+    carried = state.train_seconds  # trained before a resume, in an earlier process
+    per_epoch = budget.steps_per_epoch
+    eval_every = setup.recipe.eval_every * per_epoch
+    ckpt_every = setup.recipe.checkpoint_every * per_epoch
+    autocast = autocast_for(setup.device, setup.amp)
+    last_ckpt = time.monotonic()
+    state.model.train()
+    setup.progress.start(budget, state.step)
+    status, reason = "ok", None
+    while state.step < budget.steps:
+        epoch, offset = divmod(state.step, per_epoch)
+        batches = train_batches.epoch(epoch, skip=offset)
+        status, reason = train_epoch(state, batches, budget, setup, autocast, epoch)
+        if status != "ok":
+            break
+        done = state.step == budget.steps
+        if state.step % eval_every == 0 or done:
+            evaluate_into_history(state, test_batches, budget, setup, autocast)
+        if (
+            state.step % ckpt_every == 0
+            or done
+            or time.monotonic() - last_ckpt > CHECKPOINT_SECONDS
+        ):
+            if setup.is_main:
+                save_checkpoint(state, setup.checkpoint)
+            last_ckpt = time.monotonic()
+    setup.progress.finish()
+    return outcome_of(state, status, reason, budget, resumed, carried)
+
+
+def train_epoch(
+    state: State, batches: Any, budget: Budget, setup: Setup, autocast: Callable, epoch: int
+) -> tuple[str, str | None]:
+    """Steps to the end of the epoch (or of the budget); ("diverged", why) on a non-finite loss."""
+    device, check_every = setup.device, setup.recipe.loss_check_every
+    smoothing = setup.recipe.label_smoothing
+    loss_sum, count = torch.zeros((), device=device), 0
+    window_start, window_images = time.perf_counter(), 0
+    tic = time.perf_counter()
+    try:
+        for x, y in batches:
+            with autocast():
+                loss = F.cross_entropy(state.model(x), y, label_smoothing=smoothing)
+            state.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            state.optimizer.step()
+            state.scheduler.step()
+            state.step += 1
+            if "first_step" not in state.timings:  # it carries torch.compile's compilation
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                state.timings["first_step"] = time.perf_counter() - tic
+            loss_sum += loss.detach().float()
+            count += 1
+            window_images += budget.batch_size
+            if state.step % check_every == 0 or state.step == budget.steps:
+                mean = (loss_sum / count).item()  # the one host sync
+                if not math.isfinite(mean):
+                    return "diverged", f"training loss became {mean} by step {state.step}"
+                rate = window_images / max(time.perf_counter() - window_start, 1e-9)
+                report(state, setup, epoch, mean, rate)
+                loss_sum.zero_()
+                count, window_start, window_images = 0, time.perf_counter(), 0
+            if state.step % budget.steps_per_epoch == 0 or state.step == budget.steps:
                 break
-            if self.step % eval_every == 0 or self.step == budget.steps:
-                self._evaluate(epoch)
-            periodic = time.monotonic() - last_ckpt > CHECKPOINT_SECONDS
-            if self.step % ckpt_every == 0 or periodic or self.step == budget.steps:
-                self.save()
-                last_ckpt = time.monotonic()
-        self.progress.finish()
-        last = self.history[-1] if self.history else {}
-        rate = (self.step * budget.batch_size / self.train_seconds) if self.train_seconds else None
-        return Outcome(
-            status=status,
-            reason=reason,
-            top1=last.get("top1"),
-            top5=last.get("top5"),
-            history=self.history,
-            steps_done=self.step,
-            images_per_sec=rate,
-            timings={
-                "train": self.train_seconds,
-                "train_this_process": self.train_seconds - carried_seconds,
-                **self.timings,
-            },
-            resumed_from_step=resumed,
-        )
-
-    def _report(self, epoch: int, loss: float, rate: float) -> None:
-        start = time.perf_counter()
-        lr = self.optimizer.param_groups[0]["lr"]
-        self.last_loss = loss
-        self.progress.update(self.step, epoch, loss, rate)
-        self.on_log({"train/loss": loss, "train/lr": lr, "train/images_per_sec": rate}, self.step)
-        self.timings["log"] += time.perf_counter() - start
-
-    def _evaluate(self, epoch: int) -> None:
-        start = time.perf_counter()
-        top1, top5 = (None, None)
-        if self.is_main:
-            top1, top5 = evaluate(self.eval_model, self.test_batches, self.autocast)
-        seconds = time.perf_counter() - start
-        self.timings["eval"] += seconds
-        entry = {
-            "epoch": round(self.budget.epochs_at(self.step), 4),
-            "step": self.step,
-            "train_loss": getattr(self, "last_loss", None),
-            "top1": top1,
-            "top5": top5,
-            "lr": self.optimizer.param_groups[0]["lr"],
-            "train_seconds": self.train_seconds,
-            "eval_seconds": seconds,
-        }
-        self.history.append(entry)
-        if self.is_main:
-            self.progress.evaluated(entry["epoch"], top1, top5)
-            self.on_log({"eval/top1": top1, "eval/top5": top5, "epoch": entry["epoch"]}, self.step)
+    finally:
+        state.train_seconds += time.perf_counter() - tic
+    return "ok", None
 
 
-def _auto(value: Any, default: bool) -> bool:
-    if value == "auto" or value is None:
-        return default
-    return bool(value)
+def report(state: State, setup: Setup, epoch: int, loss: float, rate: float) -> None:
+    """A progress line and the W&B step metrics (counted as logging time)."""
+    start = time.perf_counter()
+    state.last_loss = loss
+    lr = state.optimizer.param_groups[0]["lr"]
+    setup.progress.update(state.step, epoch, loss, rate)
+    setup.on_log({"train/loss": loss, "train/lr": lr, "train/images_per_sec": rate}, state.step)
+    state.timings["log"] += time.perf_counter() - start
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
+def evaluate_into_history(
+    state: State, test_batches: Any, budget: Budget, setup: Setup, autocast: Callable
+) -> None:
+    """Evaluate (main process only) and append an entry to the history."""
+    start = time.perf_counter()
+    top1, top5 = None, None
+    if setup.is_main:
+        top1, top5 = evaluate(state.eval_model, test_batches, autocast)
+    seconds = time.perf_counter() - start
+    state.timings["eval"] += seconds
+    entry = {
+        "epoch": round(budget.epochs_at(state.step), 4),
+        "step": state.step,
+        "train_loss": state.last_loss,
+        "top1": top1,
+        "top5": top5,
+        "lr": state.optimizer.param_groups[0]["lr"],
+        "train_seconds": state.train_seconds,
+        "eval_seconds": seconds,
+    }
+    state.history.append(entry)
+    if setup.is_main:
+        setup.progress.evaluated(entry["epoch"], top1, top5)
+        setup.on_log({"eval/top1": top1, "eval/top5": top5, "epoch": entry["epoch"]}, state.step)
+
+
+def outcome_of(
+    state: State, status: str, reason: str | None, budget: Budget, resumed: int, carried: float
+) -> Outcome:
+    """The loop's result: the last evaluation, throughput, and where the time went."""
+    last = state.history[-1] if state.history else {}
+    seconds = state.train_seconds
+    return Outcome(
+        status=status,
+        reason=reason,
+        top1=last.get("top1") if status == "ok" else None,
+        top5=last.get("top5") if status == "ok" else None,
+        history=state.history,
+        steps=state.step,
+        images_per_sec=state.step * budget.batch_size / seconds if seconds else None,
+        timings={"train": seconds, "train_this_process": seconds - carried, **state.timings},
+        resumed_from_step=resumed,
+    )
+
+
+def unwrap(model: nn.Module) -> nn.Module:
     """The plain module under DDP and torch.compile wrappers."""
     model = getattr(model, "module", model)
     return getattr(model, "_orig_mod", model)

@@ -80,8 +80,9 @@ def model_for(name: str, num_classes: int, dev: torch.device, resolution: int):
     from bench.config import compose_config
     from bench.models import build_model, scale_arch
     from bench.scaling import Scale
+    from bench.validation import validate
 
-    cfg = compose_config([f"model={name}"]).model
+    cfg = validate(compose_config([f"model={name}"])).model
     arch = scale_arch(cfg, Scale())
     macs = complexity(cfg, arch, resolution, num_classes).macs
     return build_model(cfg, arch, num_classes).to(dev), macs
@@ -89,18 +90,15 @@ def model_for(name: str, num_classes: int, dev: torch.device, resolution: int):
 
 # -- training-loop throughput ----------------------------------------------------------------
 def bench_loop_rate(model, batches, steps: int, batch: int, dev: torch.device) -> float:
-    """Images/s of bench's own Trainer over ``steps`` steps (evaluation excluded)."""
+    """Images/s of bench's own training loop over ``steps`` steps (evaluation excluded)."""
     from bench.budget import Budget
-    from bench.progress import Progress
-    from bench.train import Trainer
+    from bench.schema import Train, resolve_auto
+    from bench.train import Setup, fit, new_state
 
     budget = Budget("epochs", steps, batch, len(batches), steps * batch, 1.0, 0.0, 0)
-    train_cfg = {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 5e-4,
-                 "label_smoothing": 0.1, "eval_every": 10**6, "checkpoint_every": 10**6,
-                 "loss_check_every": 25, "amp": "auto"}  # fmt: skip
-    trainer = Trainer(model, batches, _NoEval(dev), budget, train_cfg, dev, checkpoint=None,
-                      progress=Progress("[bench]", enabled=False))  # fmt: skip
-    outcome = trainer.fit()
+    recipe = Train(lr=0.05, eval_every=10**6, checkpoint_every=10**6)
+    setup = Setup(recipe, dev, amp=resolve_auto(recipe.amp, dev.type == "cuda"))
+    outcome = fit(new_state(model, recipe, budget), batches, _NoEval(dev), budget, setup)
     return outcome.images_per_sec
 
 
@@ -190,22 +188,24 @@ def loop_benchmarks(s: dict[str, Any], cache: Path, out: dict[str, Any]) -> None
     """speedup_vs_plain, data_path_overhead and utilisation on the CIFAR-10 tree (or shapes)."""
     from bench.batches import DeviceBatches, channel_stats
     from bench.data import load_data
+    from bench.data.imagefolder import ImageFolderConfig
+    from bench.data.shapes import ShapesConfig
 
     dev = device()
     steps, warmup, batch = s["steps"], s["warmup"], s["batch"]
     channels_last = True  # as bench.run's train.channels_last=auto; the plain loop keeps NCHW
     tree = cifar_tree(cache)
     if tree is not None:
-        data = load_data({"kind": "imagefolder", "name": "cifar10", "path": str(tree),
-                          "num_classes": 10, "resolution": 32, "decode_size": 32,
-                          "in_memory": "true", "memory_limit_gb": 4, "workers": 2,
-                          "cache_dir": str(cache / "decoded")})  # fmt: skip
+        data = load_data(ImageFolderConfig(
+            kind="imagefolder", name="cifar10", path=str(tree), num_classes=10, resolution=32,
+            decode_size=32, in_memory=True, memory_limit_gb=4, workers=2,
+            cache_dir=str(cache / "decoded")))  # fmt: skip
         resolution, source = 32, f"CIFAR-10 tree {tree}"
     else:
         out["skipped"]["speedup_vs_plain"] = "no ../shared/data/cifar10-jpeg.tar.gz"
-        data = load_data({"kind": "shapes", "name": "shapes", "num_classes": 10,
-                          "resolution": 40, "native_resolution": 96, "train_size": 4096,
-                          "test_size": 256, "seed": 0})  # fmt: skip
+        data = load_data(ShapesConfig(
+            kind="shapes", name="shapes", num_classes=10, resolution=40, native_resolution=96,
+            train_size=4096, test_size=256, seed=0, cache_dir=None))  # fmt: skip
         resolution, source = 40, "shapes (CIFAR-10 tree absent)"
     mean, std = channel_stats(data.train.images)
     batches = DeviceBatches(data.train, resolution, batch, dev, train=True, seed=0, mean=mean,

@@ -1,21 +1,114 @@
-"""Shared fixtures: composed configs, generated data trees, isolated run folders."""
+"""Shared fixtures: composed and validated configs, small settings, command lines, data trees."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+from PIL import Image
 
 from bench.config import compose_config
+from bench.schema import Run
+from bench.validation import check_section, validate
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_CIFAR = REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
+
+# A point in a second or two on 2 CPU cores (the default tiny model on a small shapes task).
+SMALL = (
+    "data.train_size=640",
+    "data.test_size=256",
+    "train.batch_size=64",
+    "train.eval_batch_size=256",
+    "train.epochs=1",
+    "logger.mode=disabled",
+)
 
 os.environ.setdefault("WANDB_SILENT", "true")
 
 
 @pytest.fixture
-def compose():
+def compose() -> Callable[..., Any]:
     """Compose the real ``conf/`` with overrides, as a job of ``bench.run`` would see it."""
     return lambda *overrides: compose_config(list(overrides))
+
+
+@pytest.fixture
+def config() -> Callable[..., Run]:
+    """The validated config of the real ``conf/`` with overrides (what the pipeline reads)."""
+    return lambda *overrides: validate(compose_config(list(overrides)))
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> tuple[str, ...]:
+    """SMALL plus a private runs_dir: a real point trains in a second or two."""
+    return (*SMALL, f"runs_dir={tmp_path / 'runs'}")
+
+
+def bench(
+    module: str, *args: str, timeout: float = 600, **kwargs: Any
+) -> subprocess.CompletedProcess:
+    """``python -m bench.<module> ARGS`` in a fresh process; output captured as text."""
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0", **kwargs.pop("env", {})}
+    return subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        **kwargs,
+    )
+
+
+def sweep_of(cfg: Any) -> Path:
+    """The sweep folder of a composed config: ``<runs_dir>/<sweep>``."""
+    return Path(str(cfg.runs_dir)) / str(cfg.sweep)
+
+
+def results(sweep_dir: Path) -> dict[str, dict[str, Any]]:
+    """Every point's result.json under a sweep folder, by point folder name."""
+    return {p.parent.name: json.loads(p.read_text()) for p in Path(sweep_dir).glob("*/result.json")}
+
+
+def one_error_line(proc: subprocess.CompletedProcess) -> str:
+    """The command's single ``error:`` line; fails the test on a traceback or several errors."""
+    text = proc.stdout + proc.stderr
+    assert "Traceback" not in text, text[-3000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, proc.stderr[-3000:]
+    return errors[0]
+
+
+def data_config(node: Mapping[str, Any]) -> Any:
+    """A ``data`` section checked by its kind's schema, as validation would give it."""
+    from bench.data import data_schema
+
+    return check_section(data_schema(node), dict(node), "data")
+
+
+CLASSES = ["ant", "bee", "cow"]
+
+
+def colour(label: int) -> tuple[int, int, int]:
+    """Class ``label``'s solid colour in :func:`write_tree`."""
+    return (40 + 80 * label, 100, 200 - 60 * label)
+
+
+def write_tree(
+    root: Path, test_split: str = "val", per_class: tuple[int, int] = (3, 2), size=(40, 30)
+) -> Path:
+    """A tiny class-folder tree: class i's images are filled with colour(i); PNG and JPEG mixed."""
+    for split, count in (("train", per_class[0]), (test_split, per_class[1])):
+        for label, name in enumerate(CLASSES):
+            folder = Path(root) / split / name
+            folder.mkdir(parents=True)
+            for i in range(count):
+                ext = "png" if i % 2 == 0 else "JPEG"
+                Image.new("RGB", size, colour(label)).save(folder / f"{i}.{ext}")
+    return Path(root)

@@ -1,10 +1,9 @@
 """Generated results stores for the plot and table tests: no training, just result.json files.
 
 Every number is a deterministic function of (strategy, phi, seed), so tests
-can recompute what a table or figure should show. The shapes follow
-``bench.run``: ok and diverged points carry every interface key plus the
-nested ``config``/``history``/``timings``/``versions``; failed points carry
-only what ``bench.run.failed_result`` writes.
+can recompute what a table or figure should show. Results are built from the
+one result record (:class:`bench.record.PointResult`): ok and diverged
+points carry every field; failed points only what a failure records.
 """
 
 from __future__ import annotations
@@ -14,6 +13,9 @@ import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from bench.record import PointResult
+from bench.store import point_name as _point_name
 
 BASE_MACS = 2_610_194
 BASE_PARAMS = 129_778
@@ -36,8 +38,8 @@ GAIN = {"depth": 2.0, "width": 2.5, "resolution": 1.5, "compound": 3.5, "linear"
 
 
 def point_name(strategy: str, phi: float, seed: int) -> str:
-    """The point folder's name, as Hydra names the job folder (``depth_phi1_seed0``)."""
-    return f"{strategy}_phi{phi:g}_seed{seed}"
+    """The point folder's name (``depth_phi1_seed0``), as bench.store defines it."""
+    return _point_name(strategy, phi, seed)
 
 
 def fake_top1(strategy: str, phi: float, seed: int) -> float:
@@ -62,11 +64,10 @@ def make_result(
     epochs: float = 5.0,
 ) -> dict[str, Any]:
     """One point's result.json content."""
-    base = {"strategy": strategy, "phi": float(phi), "seed": seed, "model": model, "data": data}
-    base |= {"sweep": sweep, "config": {"strategy": {"name": strategy}, "phi": phi}}
+    common = {"strategy": strategy, "phi": float(phi), "seed": seed, "model": model, "data": data,
+              "sweep": sweep, "config": {"strategy": {"name": strategy}, "phi": phi}}  # fmt: skip
     if status == "failed":
-        return {"status": "failed", "reason": "CUDA out of memory", **base,
-                "top1": None, "top5": None}  # fmt: skip
+        return PointResult(status="failed", reason="CUDA out of memory", **common).to_json()
     a, b, c = WEIGHTS.get(strategy, (0.3, 0.3, 0.4))
     d, w, r = 2 ** (a * phi), 2 ** (b * phi / 2), 2 ** (c * phi / 2)
     target = BASE_MACS * 2**phi
@@ -75,40 +76,39 @@ def make_result(
     value = fake_top1(strategy, phi, seed) if top1 is None else top1
     samples = int(epochs * 10_000)
     throughput = 5e9 / macs
-    result = {
-        "status": status,
-        "reason": "loss is nan at step 40" if status == "diverged" else None,
-        "strategy": strategy,
-        "phi": float(phi),
-        "seed": seed,
-        "top1": value if status == "ok" else (0.1 if seed % 2 else None),
-        "top5": min(1.0, value + 0.3) if status == "ok" else None,
-        "macs": macs,
-        "params": int(BASE_PARAMS * d * w**2),
-        "activations": int(BASE_ACTIVATIONS * d * w * r**2),
-        "depth_mult": d,
-        "width_mult": w,
-        "res_mult": r,
-        "resolution": int(8 * round(BASE_RESOLUTION * r / 8)),
-        "depths": [max(1, math.ceil(d * n)) for n in (1, 2, 2, 2)],
-        "widths": [int(8 * round(w * c0 / 8)) for c0 in (16, 24, 40, 64)],
-        "extra_blocks": 0.0 if strategy != "linear" else 2**phi - 1.0,
-        "target_macs": int(round(target)),
-        "macs_ratio": macs / target,
-        "epochs": epochs,
-        "train_flops": 6.0 * macs * samples,
-        "wall_seconds": samples / throughput + 3.0 + seed * 0.5,
-        "images_per_sec": throughput * (1 + 0.02 * seed),
-        "samples_seen": samples,
-        "steps": samples // 128,
-        "budget": budget,
-        "device": {"type": "cpu", "name": "x86_64", "world_size": 1, "threads": 2},
-        "shared": phi == 0 and strategy != "depth",
-        "history": [{"epoch": 1.0, "step": 78, "top1": value - 0.05}],
-        "timings": {"plan": 0.04, "train": 40.0},
-        "versions": {"scalebench": "0.1.0", "torch": "2.14.1"},
-    }
-    return base | result
+    result = PointResult(
+        status=status,
+        reason="loss is nan at step 40" if status == "diverged" else None,
+        top1=value if status == "ok" else None,
+        top5=min(1.0, value + 0.3) if status == "ok" else None,
+        macs=macs,
+        params=int(BASE_PARAMS * d * w**2),
+        activations=int(BASE_ACTIVATIONS * d * w * r**2),
+        depth_mult=d,
+        width_mult=w,
+        res_mult=r,
+        resolution=int(8 * round(BASE_RESOLUTION * r / 8)),
+        depths=[max(1, math.ceil(d * n)) for n in (1, 2, 2, 2)],
+        widths=[int(8 * round(w * c0 / 8)) for c0 in (16, 24, 40, 64)],
+        extra_blocks=0.0 if strategy != "linear" else 2**phi - 1.0,
+        target_macs=int(round(target)),
+        macs_ratio=macs / target,
+        within_tolerance=abs(macs / target - 1) <= 0.05,
+        epochs=epochs,
+        train_flops=6.0 * macs * samples,
+        wall_seconds=samples / throughput + 3.0 + seed * 0.5,
+        images_per_sec=throughput * (1 + 0.02 * seed),
+        samples_seen=samples,
+        steps=samples // 128,
+        budget=budget,
+        device={"type": "cpu", "name": "x86_64", "world_size": 1, "threads": 2},
+        shared=phi == 0 and strategy != "depth",
+        history=[{"epoch": 1.0, "step": 78, "top1": value - 0.05}],
+        timings={"plan": 0.04, "train": 40.0},
+        versions={"scalebench": "0.1.0", "torch": "2.14.1"},
+        **common,
+    )
+    return result.to_json()
 
 
 def write_result(sweep_dir: Path, result: Mapping[str, Any]) -> Path:

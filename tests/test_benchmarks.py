@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO
 
 KEYS = {
@@ -19,6 +20,7 @@ KEYS = {
 }
 
 
+@pytest.mark.slow
 def test_smoke_run_prints_every_key_as_its_last_line():
     proc = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "run.py"), "--smoke"],

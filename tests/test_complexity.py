@@ -22,14 +22,14 @@ PAPER = {
 }
 
 
-def _model(compose, name, **mults):
-    return compose(f"model={name}", *[f"model.{k}={v}" for k, v in mults.items()]).model
+def _model(config, name, **mults):
+    return config(f"model={name}", *[f"model.{k}={v}" for k, v in mults.items()]).model
 
 
 @pytest.mark.parametrize("variant", list(PAPER))
-def test_b_series_reproduces_table_2(compose, variant):
+def test_b_series_reproduces_table_2(config, variant):
     macs_b, params_m, w, d, res = PAPER[variant]
-    cfg = _model(compose, "efficientnet_b0", width_mult=w, depth_mult=d)
+    cfg = _model(config, "efficientnet_b0", width_mult=w, depth_mult=d)
     c = complexity(cfg, scale_arch(cfg, Scale()), res, 1000)
     # timm's own models differ from the paper's table by up to 4% (B4: 4.39 B vs 4.2 B)
     assert c.macs / 1e9 == pytest.approx(macs_b, rel=0.06)
@@ -49,17 +49,17 @@ def test_b_series_reproduces_table_2(compose, variant):
         ("tiny", Scale(d=5.0, w=1.5), 48),
     ],
 )
-def test_probe_arithmetic_equals_counting_the_whole_network(compose, model, scale, res):
+def test_probe_arithmetic_equals_counting_the_whole_network(config, model, scale, res):
     """Deep networks are counted from a two-blocks-per-stage probe; it must be exact."""
-    cfg = _model(compose, model)
+    cfg = _model(config, model)
     arch = scale_arch(cfg, scale)
     assert max(arch.depths) > 2
     assert complexity(cfg, arch, res, 100) == complexity_direct(cfg, arch, res, 100)
 
 
 @pytest.mark.parametrize("model", ["tiny", "efficientnet_b0", "resnet18", "resnet50", "vgg11"])
-def test_macs_agree_with_torch_flop_counter(compose, model):
-    cfg = _model(compose, model)
+def test_macs_agree_with_torch_flop_counter(config, model):
+    cfg = _model(config, model)
     arch = scale_arch(cfg, Scale(d=1.5, w=1.25))
     res = 64
     c = complexity(cfg, arch, res, 10)
@@ -74,8 +74,8 @@ def test_macs_agree_with_torch_flop_counter(compose, model):
     assert fc.get_total_flops() / 2 <= c.macs
 
 
-def test_activations_are_conv_and_linear_outputs(compose):
-    cfg = _model(compose, "vgg11")
+def test_activations_are_conv_and_linear_outputs(config):
+    cfg = _model(config, "vgg11")
     arch = scale_arch(cfg, Scale(w=0.25))
     res = 32
     c = complexity(cfg, arch, res, 10)
@@ -86,8 +86,8 @@ def test_activations_are_conv_and_linear_outputs(compose):
     assert c.activations == expected
 
 
-def test_counts_are_real_forward_free_and_cached(compose, monkeypatch):
-    cfg = _model(compose, "resnet18")
+def test_counts_are_real_forward_free_and_cached(config, monkeypatch):
+    cfg = _model(config, "resnet18")
     arch = scale_arch(cfg, Scale(w=1.37))
     first = complexity(cfg, arch, 224, 1000)
     import bench.complexity as mod
@@ -97,8 +97,8 @@ def test_counts_are_real_forward_free_and_cached(compose, monkeypatch):
     assert isinstance(first, Complexity)
 
 
-def test_reference_complexities_from_design(compose):
-    cfg = _model(compose, "resnet50")
+def test_reference_complexities_from_design(config):
+    cfg = _model(config, "resnet50")
     c = complexity(cfg, scale_arch(cfg, Scale()), 224, 1000)
     assert c.macs / 1e9 == pytest.approx(4.1, rel=0.01)
     assert c.params / 1e6 == pytest.approx(25.6, rel=0.01)

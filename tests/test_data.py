@@ -13,10 +13,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import CLASSES, colour, data_config, write_tree
 from PIL import Image
 from torchvision.transforms import PILToTensor
 
-from bench.data import Data, ImageSet, StreamSet, imagefolder, load_data, num_classes, shapes
+from bench.data import Data, ImageSet, StreamSet, decoded, num_classes, shapes
+from bench.data import load_data as load_config
 from bench.errors import UserError
 
 SMALL_SHAPES = {
@@ -28,7 +30,13 @@ SMALL_SHAPES = {
     "train_size": 300,
     "test_size": 200,
     "seed": 0,
+    "cache_dir": None,
 }
+
+
+def load_data(node: dict) -> Data:
+    """A data node checked by its kind's schema, then loaded, as a point does."""
+    return load_config(data_config(node))
 
 
 def digest(*tensors: torch.Tensor) -> str:
@@ -82,8 +90,10 @@ def test_shapes_is_deterministic_across_processes():
     code = (  # a fresh process, and one thread instead of several
         "import hashlib, torch\n"
         "torch.set_num_threads(1)\n"
-        "from bench.data import load_data\n"
-        f"d = load_data({SMALL_SHAPES!r})\n"
+        "from bench.data import load_data, data_schema\n"
+        "from bench.validation import check_section\n"
+        f"node = {SMALL_SHAPES!r}\n"
+        "d = load_data(check_section(data_schema(node), node, 'data'))\n"
         "h = hashlib.sha256()\n"
         "for t in (d.train.images, d.train.labels, d.test.images, d.test.labels):\n"
         "    h.update(t.contiguous().numpy().tobytes())\n"
@@ -171,6 +181,11 @@ def write_fake_cifar10(root, per_batch: int = 4) -> None:
         pickle.dump({"label_names": [f"class{i}" for i in range(10)]}, f)
 
 
+def cifar(kind, root, **fields):
+    node = {"name": kind, "kind": kind, "resolution": 32, "root": str(root), "download": False}
+    return {**node, **fields}
+
+
 @pytest.fixture
 def no_md5(monkeypatch):
     """The fake batches cannot match torchvision's md5 sums of the real files."""
@@ -181,9 +196,7 @@ def no_md5(monkeypatch):
 
 def test_cifar10_from_torchvision_batches(tmp_path, no_md5):
     write_fake_cifar10(tmp_path)
-    data = load_data(
-        {"kind": "cifar10", "root": str(tmp_path), "download": False, "num_classes": 10}
-    )
+    data = load_data(cifar("cifar10", tmp_path, num_classes=10))
     assert isinstance(data.train, ImageSet) and data.num_classes == 10
     assert data.train.images.shape == (20, 3, 32, 32) and data.test.images.shape == (4, 3, 32, 32)
     assert data.train.images.dtype == torch.uint8 and data.train.images.is_contiguous()
@@ -200,7 +213,7 @@ def test_cifar10_from_torchvision_batches(tmp_path, no_md5):
 )
 def test_cifar_absent_offline_says_where_to_put_it(tmp_path, kind, folder):
     with pytest.raises(UserError) as err:
-        load_data({"kind": kind, "root": str(tmp_path / "nowhere"), "download": False})
+        load_data(cifar(kind, tmp_path / "nowhere"))
     message = str(err.value)
     assert folder in message and "data.download=true" in message and "\n" not in message
 
@@ -213,33 +226,15 @@ def test_cifar_failed_download_is_a_user_error(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tv_cifar, "download_and_extract_archive", offline)
     with pytest.raises(UserError, match="could not download CIFAR-10 .*name resolution"):
-        load_data({"kind": "cifar10", "root": str(tmp_path), "download": True})
+        load_data(cifar("cifar10", tmp_path, download=True))
 
 
 def test_cifar_wrong_num_classes(tmp_path):
-    with pytest.raises(UserError, match="data.num_classes=10 .* 100 classes"):
-        load_data({"kind": "cifar100", "root": str(tmp_path), "num_classes": 10})
+    with pytest.raises(UserError, match="data: num_classes=10 but CIFAR-100 has 100 classes"):
+        load_data(cifar("cifar100", tmp_path, num_classes=10))
 
 
 # -- imagefolder ----------------------------------------------------------------------------
-CLASSES = ["ant", "bee", "cow"]
-
-
-def colour(label: int) -> tuple[int, int, int]:
-    return (40 + 80 * label, 100, 200 - 60 * label)
-
-
-def write_tree(root, test_split: str = "val", per_class=(3, 2), size=(40, 30)) -> None:
-    """A tiny tree: class i's images are filled with colour(i); PNG and JPEG mixed."""
-    for split, count in (("train", per_class[0]), (test_split, per_class[1])):
-        for label, name in enumerate(CLASSES):
-            folder = root / split / name
-            folder.mkdir(parents=True)
-            for i in range(count):
-                ext = "png" if i % 2 == 0 else "JPEG"
-                Image.new("RGB", size, colour(label)).save(folder / f"{i}.{ext}")
-
-
 def tree_cfg(root, tmp_path, **overrides):
     cfg = {
         "name": "tiny-tree",
@@ -258,9 +253,9 @@ def tree_cfg(root, tmp_path, **overrides):
 
 @pytest.fixture(autouse=True)
 def fresh_memory_cache():
-    imagefolder.clear_memory_cache()
+    decoded.clear_memory_cache()
     yield
-    imagefolder.clear_memory_cache()
+    decoded.clear_memory_cache()
 
 
 def labels_from_colour(images: torch.Tensor) -> list[int]:
@@ -276,7 +271,7 @@ def test_imagefolder_in_memory(tmp_path, test_split):
     data = load_data(cfg)
     assert isinstance(data.train, ImageSet) and isinstance(data.test, ImageSet)
     assert data.classes == CLASSES and data.num_classes == 3 and data.skipped == 0
-    assert num_classes(cfg) == 3
+    assert num_classes(data_config(cfg)) == 3
     assert data.train.images.shape == (9, 3, 30, 30)  # shorter side of the first image
     assert data.test.images.shape == (6, 3, 30, 30) and data.train.images.dtype == torch.uint8
     for split in (data.train, data.test):
@@ -298,7 +293,7 @@ def test_imagefolder_decode_keeps_detail_centred(tmp_path):
     image = Image.new("RGB", (64, 32), (0, 0, 0))
     image.paste((255, 255, 255), (8, 0, 56, 32))  # white middle, black sides
     image.save(tmp_path / "wide.png")
-    x = imagefolder.decode_image(str(tmp_path / "wide.png"), 16)
+    x = decoded.decode_image(str(tmp_path / "wide.png"), 16)
     assert x.shape == (3, 16, 16) and x.dtype == torch.uint8
     assert x.min() == 255  # the centre crop of the shorter-side resize is all white
 
@@ -378,8 +373,8 @@ def test_imagefolder_cache_is_written_and_reused(tmp_path, monkeypatch):
     def no_decoding(*args, **kwargs):
         raise AssertionError("decoded although the cache holds the tree")
 
-    monkeypatch.setattr(imagefolder, "decode_image", no_decoding)
-    imagefolder.clear_memory_cache()
+    monkeypatch.setattr(decoded, "decode_image", no_decoding)
+    decoded.clear_memory_cache()
     again = load_data(cfg)  # from disk
     assert torch.equal(again.train.images, first.train.images)
     assert torch.equal(again.test.labels, first.test.labels)
@@ -388,7 +383,7 @@ def test_imagefolder_cache_is_written_and_reused(tmp_path, monkeypatch):
     monkeypatch.undo()
 
     Image.new("RGB", (40, 30), colour(0)).save(root / "train" / "ant" / "new.png")
-    imagefolder.clear_memory_cache()
+    decoded.clear_memory_cache()
     changed = load_data(cfg)
     assert len(changed.train.labels) == 10
     (rewritten,) = (tmp_path / "cache").glob("*.pt")  # a new key for the changed tree
@@ -440,8 +435,8 @@ def test_unknown_kind_lists_the_kinds():
     assert all(kind in message for kind in ("shapes", "cifar10", "cifar100", "imagefolder"))
 
 
-def test_real_configs_load(compose):
-    cfg = compose("data=shapes", "data.train_size=20", "data.test_size=10")
-    data = load_data(cfg.data)
+def test_real_configs_load(config):
+    cfg = config("data=shapes", "data.train_size=20", "data.test_size=10")
+    data = load_config(cfg.data)
     assert data.train.images.shape == (20, 3, 96, 96)
     assert num_classes(cfg.data) == 10

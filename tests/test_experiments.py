@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from test_data import write_tree
+from conftest import write_tree
 
-from bench.run import run_point
+from bench.point import run_point
 
 
 @pytest.mark.parametrize("name", ["cifar10_cpu", "cifar10_gpu"])

@@ -4,7 +4,6 @@ import pytest
 import timm
 import torch
 import torchvision
-from omegaconf import OmegaConf
 
 from bench.models import build_model, scale_arch
 from bench.scaling import Scale
@@ -25,17 +24,17 @@ def _shapes(net):
     return [tuple(p.shape) for p in net.parameters()]
 
 
-def _build(compose, model, scale=None, num_classes=1000, **mults):
-    cfg = compose(f"model={model}", *[f"model.{k}={v}" for k, v in mults.items()]).model
+def _build(config, model, scale=None, num_classes=1000, **mults):
+    cfg = config(f"model={model}", *[f"model.{k}={v}" for k, v in mults.items()]).model
     arch = scale_arch(cfg, scale or Scale())
     with torch.device("meta"):
         return build_model(cfg, arch, num_classes), arch
 
 
 @pytest.mark.parametrize("variant", ["b0", *B_SERIES])
-def test_efficientnet_b_series_matches_timm(compose, variant):
+def test_efficientnet_b_series_matches_timm(config, variant):
     w, d = B_SERIES.get(variant, (1.0, 1.0))
-    net, _ = _build(compose, "efficientnet_b0", width_mult=w, depth_mult=d)
+    net, _ = _build(config, "efficientnet_b0", width_mult=w, depth_mult=d)
     with torch.device("meta"):
         ref = timm.create_model(f"efficientnet_{variant}")
     assert _shapes(net) == _shapes(ref)
@@ -43,15 +42,15 @@ def test_efficientnet_b_series_matches_timm(compose, variant):
 
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet50"])
-def test_resnets_match_timm(compose, name):
-    net, _ = _build(compose, name)
+def test_resnets_match_timm(config, name):
+    net, _ = _build(config, name)
     with torch.device("meta"):
         ref = timm.create_model(name)
     assert _shapes(net) == _shapes(ref)
 
 
-def test_vgg11_convs_match_torchvision_vgg11_bn(compose):
-    net, arch = _build(compose, "vgg11")
+def test_vgg11_convs_match_torchvision_vgg11_bn(config):
+    net, arch = _build(config, "vgg11")
     ref = torchvision.models.vgg11_bn(weights=None).features
     # torchvision's convs carry a bias before batch norm; ours (timm's ConvNormAct) do not
     kernels = [s for s in _shapes(net.stages) if len(s) == 4]
@@ -60,34 +59,51 @@ def test_vgg11_convs_match_torchvision_vgg11_bn(compose):
     assert arch.depths == (1, 1, 2, 2, 2)
 
 
-def test_tiny_runs_forward_on_cpu(compose):
-    cfg = compose("model=tiny").model
+def test_tiny_runs_forward_on_cpu(config):
+    cfg = config("model=tiny").model
     net = build_model(cfg, scale_arch(cfg, Scale()), 10)
     out = net(torch.randn(2, 3, 32, 32))
     assert out.shape == (2, 10)
 
 
 @pytest.mark.parametrize("model", ["tiny", "efficientnet_b0", "resnet18", "resnet50", "vgg11"])
-def test_depth_and_width_scaling_change_the_network(compose, model):
-    _, base = _build(compose, model)
-    _, deep = _build(compose, model, Scale(d=2.0))
-    _, wide = _build(compose, model, Scale(w=2.0))
+def test_depth_and_width_scaling_change_the_network(config, model):
+    _, base = _build(config, model)
+    _, deep = _build(config, model, Scale(d=2.0))
+    _, wide = _build(config, model, Scale(w=2.0))
     assert deep.depths == tuple(2 * n for n in base.depths)
     assert deep.widths == base.widths
     assert wide.widths == tuple(2 * c for c in base.widths)
     assert wide.depths == base.depths
 
 
-def test_linear_scaling_adds_same_blocks_per_stage(compose):
-    _, base = _build(compose, "vgg11")
-    _, plus_one = _build(compose, "vgg11", Scale(extra=5 / 8))  # 5 extra blocks over 8
+def test_linear_scaling_adds_same_blocks_per_stage(config):
+    _, base = _build(config, "vgg11")
+    _, plus_one = _build(config, "vgg11", Scale(extra=5 / 8))  # 5 extra blocks over 8
     assert [b - a for a, b in zip(base.depths, plus_one.depths, strict=True)] == [1, 1, 1, 1, 1]
     assert plus_one.widths == base.widths
 
 
-def test_bad_builder_is_a_user_error(compose):
+def test_bad_builder_is_a_user_error(config):
     from bench.errors import UserError
 
-    cfg = OmegaConf.merge(compose("model=tiny").model, {"builder": "bench.models.nope.build"})
-    with pytest.raises(UserError, match="cannot be imported"):
-        build_model(cfg, scale_arch(cfg, Scale()), 10)
+    with pytest.raises(
+        UserError, match="model.builder='bench.models.nope.build' cannot be imported"
+    ):
+        config("model=tiny", "model.builder=bench.models.nope.build")
+
+
+def test_family_keys_are_checked_by_the_builders_config(config):
+    from bench.errors import UserError
+    from bench.models import model_schema
+    from bench.models.efficientnet import EfficientNetConfig
+    from bench.schema import ModelConfig
+
+    assert model_schema({"builder": "bench.models.efficientnet.build"}) is EfficientNetConfig
+    assert model_schema({"builder": "bench.models.vgg.build"}) is ModelConfig
+    with pytest.raises(UserError, match="model.block='wide' must be 'basic' or 'bottleneck'"):
+        config("model=resnet18", "model.block=wide")
+    with pytest.raises(UserError, match="blocks must list one template per stage"):
+        config("model=tiny", "model.blocks=[ds_k3_s1_e1]")
+    with pytest.raises(UserError, match="model.act is not a key of model"):
+        config("model=vgg11", "+model.act=relu")

@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import SMALL, results
 
-SMALL = [
-    "data.train_size=640",
-    "data.test_size=256",
-    "train.batch_size=64",
-    "train.eval_batch_size=256",
-    "train.epochs=1",
-    "logger.mode=disabled",
-]
 FOUR_POINTS = ["strategy=depth,width", "phi=1,2"]
-
-
-def results(sweep: Path) -> dict[str, dict]:
-    return {p.parent.name: json.loads(p.read_text()) for p in sweep.glob("*/result.json")}
 
 
 def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "launcher",
     [
@@ -50,6 +38,7 @@ def test_launchers_leave_four_ok_results_and_one_figure(tmp_path, launcher):
     assert len(list((tmp_path / "s").glob("**/top1_vs_macs.png"))) == 1
 
 
+@pytest.mark.slow
 def test_torchrun_two_processes_train_one_point_like_one_process(tmp_path):
     common = [f"runs_dir={tmp_path}", *SMALL, "strategy=width", "phi=1"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -71,6 +60,7 @@ def test_torchrun_two_processes_train_one_point_like_one_process(tmp_path):
     assert len(list((tmp_path / "ddp" / "trained").iterdir())) == 1
 
 
+@pytest.mark.slow
 def test_two_workers_on_one_sweep_train_each_point_once(tmp_path):
     args = [sys.executable, "-m", "bench.run", "-m", f"runs_dir={tmp_path}", *SMALL,
             "strategy=depth,width", "phi=0,1", "sweep=s", "threads=1"]  # fmt: skip

@@ -1,7 +1,6 @@
 import math
 
 import pytest
-from hydra.utils import instantiate
 
 from bench.errors import UserError
 from bench.scaling import (
@@ -11,6 +10,7 @@ from bench.scaling import (
     round_depth,
     round_resolution,
     round_width,
+    strategy_from_config,
 )
 
 
@@ -57,58 +57,76 @@ def test_linear_extra_blocks_spreads_evenly_deepest_first():
 
 @pytest.mark.parametrize("name", ["depth", "width", "resolution", "compound", "uniform", "fast"])
 @pytest.mark.parametrize("phi", [-1.0, 0.5, 1.0, 2.0, 3.0])
-def test_multiplicative_factors_multiply_to_2_pow_phi(compose, name, phi):
-    strategy = instantiate(compose(f"strategy={name}").strategy)
+def test_multiplicative_factors_multiply_to_2_pow_phi(config, name, phi):
+    strategy = config(f"strategy={name}").strategy
     s = strategy.scale(phi)
     assert s.d * s.w**2 * s.r**2 == pytest.approx(2**phi, rel=1e-9)
 
 
-def test_pure_strategies_move_one_dimension(compose):
+def test_pure_strategies_move_one_dimension(config):
     depth, width, res = (
-        instantiate(compose(f"strategy={n}").strategy).scale(2.0)
-        for n in ("depth", "width", "resolution")
+        config(f"strategy={n}").strategy.scale(2.0) for n in ("depth", "width", "resolution")
     )
     assert (depth.d, depth.w, depth.r) == (4.0, 1.0, 1.0)
     assert (width.d, width.w, width.r) == (1.0, 2.0, 1.0)
     assert (res.d, res.w, res.r) == (1.0, 1.0, 2.0)
 
 
-def test_compound_weights_from_alpha_beta_gamma(compose):
-    c = instantiate(compose("strategy=compound").strategy)
+def test_compound_weights_from_alpha_beta_gamma(config):
+    c = config("strategy=compound").strategy
     a, b, g = c.weights
     assert (a, b, g) == pytest.approx((0.28, 0.30, 0.42), abs=0.01)
     assert a + b + g == pytest.approx(1.0)
     assert c.matched
 
 
-def test_compound_literal_is_the_papers_powers(compose):
-    c = instantiate(compose("strategy=compound", "strategy.mode=literal").strategy)
+def test_compound_literal_is_the_papers_powers(config):
+    c = config("strategy=compound", "strategy.mode=literal").strategy
     assert not c.matched
     s = c.scale(3)
     assert (s.d, s.w, s.r) == pytest.approx((1.2**3, 1.1**3, 1.15**3))
     assert c.product == pytest.approx(1.2 * 1.1**2 * 1.15**2)
 
 
-def test_fast_and_uniform_follow_dollar_et_al(compose):
-    fast = instantiate(compose("strategy=fast").strategy)
-    uniform = instantiate(compose("strategy=uniform").strategy)
+def test_fast_and_uniform_follow_dollar_et_al(config):
+    fast = config("strategy=fast").strategy
+    uniform = config("strategy=uniform").strategy
     assert fast.weights == pytest.approx((0.1, 0.8, 0.1))
     assert uniform.weights == pytest.approx((1 / 3, 1 / 3, 1 / 3))
 
 
-def test_linear_scale_asks_for_extra_blocks_only(compose):
-    lin = instantiate(compose("strategy=linear").strategy)
+def test_linear_scale_asks_for_extra_blocks_only(config):
+    lin = config("strategy=linear").strategy
     s = lin.scale(1.0)
     assert (s.d, s.w, s.r) == (1.0, 1.0, 1.0)
     assert s.extra == pytest.approx(1.0)
     assert lin.scale(0.0).extra == 0.0
 
 
-def test_invalid_strategies_are_user_errors():
-    with pytest.raises(UserError, match="non-negative numbers summing to 1"):
-        Multiplicative("bad", [0.5, 0.6, 0.0])
-    with pytest.raises(UserError, match=">= 1"):
-        Compound("bad", 0.9, 1.1, 1.15)
-    with pytest.raises(UserError, match="mode must be one of"):
-        Compound("bad", 1.2, 1.1, 1.15, mode="exact")
-    assert math.isfinite(Compound("ok", 1.2, 1.1, 1.15).product)
+@pytest.mark.parametrize(
+    "node,message",
+    [
+        ({"_target_": "bench.scaling.Multiplicative", "name": "bad", "weights": [0.5, 0.6, 0.0]},
+         "strategy.weights=[0.5, 0.6, 0.0] must be three non-negative numbers summing to 1"),
+        ({"_target_": "bench.scaling.Compound", "name": "bad", "alpha": 0.9},
+         "strategy.alpha=0.9 must be greater than or equal to 1"),
+        ({"_target_": "bench.scaling.Compound", "name": "bad", "mode": "exact"},
+         "strategy.mode='exact' must be 'matched' or 'literal'"),
+        ({"_target_": "bench.scaling.Compound", "name": "bad", "alpha": 1, "beta": 1, "gamma": 1},
+         "strategy: alpha * beta^2 * gamma^2 must be above 1"),
+        ({"_target_": "bench.scaling.Linear", "name": "x", "speed": 2},
+         "strategy.speed is not a key of strategy"),
+        ({"_target_": "bench.scaling.Scale", "name": "x"}, "is not a bench.scaling.Strategy"),
+        ({"_target_": "nowhere.Strategy", "name": "x"}, "cannot be imported"),
+    ],
+)  # fmt: skip
+def test_invalid_strategies_are_one_line_user_errors(node, message):
+    with pytest.raises(UserError) as err:
+        strategy_from_config(node)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_strategies_are_data():
+    ok = Compound(name="ok", alpha=1.2, beta=1.1, gamma=1.15)
+    assert math.isfinite(ok.product) and ok.matched
+    assert Multiplicative(name="m", weights=(1, 0, 0)).scale(1.0).d == 2.0

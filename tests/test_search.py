@@ -11,24 +11,19 @@ import time
 from pathlib import Path
 
 import pytest
-from hydra.utils import instantiate
+from conftest import SMALL, bench, one_error_line
 
 from bench.config import CONF_DIR, compose_config
 from bench.errors import UserError
-from bench.search import PAPER, Candidate, grid, output_path, rank, t_quantile_975
-
-SMALL = [
-    "data.train_size=640",
-    "data.test_size=256",
-    "train.batch_size=64",
-    "train.eval_batch_size=256",
-    "train.epochs=1",
-    "logger.mode=disabled",
-]
+from bench.schema import Search
+from bench.search import PAPER, Candidate, grid, output_path, rank
+from bench.stats import t_quantile
+from bench.store import point_name
+from bench.validation import validate
 
 
 def test_grid_respects_the_constraint_and_keeps_factors_at_least_one():
-    cands = grid({"min": 1.0, "max": 1.5, "step": 0.05, "tolerance": 0.05})
+    cands = grid(Search(min=1.0, max=1.5, step=0.05, tolerance=0.05))
     assert cands
     for c in cands:
         assert min(c.alpha, c.beta, c.gamma) >= 1.0
@@ -37,21 +32,23 @@ def test_grid_respects_the_constraint_and_keeps_factors_at_least_one():
 
 
 def test_grid_includes_the_papers_point_when_the_grid_allows_it():
-    on_grid = grid({"min": 1.0, "max": 1.4, "step": 0.05, "tolerance": 0.1})
+    on_grid = grid(Search(min=1.0, max=1.4, step=0.05, tolerance=0.1))
     assert sum(c.is_paper() for c in on_grid) == 1
-    coarse = grid({"min": 1.0, "max": 1.4, "step": 0.2, "tolerance": 0.1})
+    coarse = grid(Search(min=1.0, max=1.4, step=0.2, tolerance=0.1))
     assert any(c.is_paper() for c in coarse)  # inside bounds and tolerance: added
-    tight = grid({"min": 1.0, "max": 1.4, "step": 0.05, "tolerance": 0.05})
+    tight = grid(Search(min=1.0, max=1.4, step=0.05, tolerance=0.05))
     assert not any(c.is_paper() for c in tight)  # 1.2 * 1.1^2 * 1.15^2 = 1.92
-    narrow = grid({"min": 1.0, "max": 1.19, "step": 0.01, "tolerance": 0.1})
+    narrow = grid(Search(min=1.0, max=1.19, step=0.01, tolerance=0.1))
     assert not any(c.is_paper() for c in narrow)  # alpha = 1.2 is off the grid
 
 
 def test_bad_grids_are_user_errors():
-    with pytest.raises(UserError, match="must be >= 1"):
-        grid({"min": 0.9, "max": 1.4, "step": 0.1, "tolerance": 0.1})
+    with pytest.raises(UserError, match="search.min=0.9 must be greater than or equal to 1"):
+        validate(compose_config(["search.min=0.9"], config_name="search"))
+    with pytest.raises(UserError, match="search: max=1.1 must be at least min=1.2"):
+        validate(compose_config(["search.min=1.2", "search.max=1.1"], config_name="search"))
     with pytest.raises(UserError, match="no \\(alpha, beta, gamma\\)"):
-        grid({"min": 1.0, "max": 1.1, "step": 0.1, "tolerance": 0.01})
+        grid(Search(min=1.0, max=1.1, step=0.1, tolerance=0.01))
 
 
 def test_ranking_uses_the_mean_and_breaks_ties_by_activations(tmp_path):
@@ -59,7 +56,7 @@ def test_ranking_uses_the_mean_and_breaks_ties_by_activations(tmp_path):
     scores = {a: ([0.50, 0.70], 100), b: ([0.60, 0.60], 90), c: ([0.55, 0.65], 80)}
     for cand, (accs, acts) in scores.items():
         for seed, acc in enumerate(accs):
-            d = tmp_path / f"{cand.name}_phi1_seed{seed}"
+            d = tmp_path / point_name(cand.name, 1, seed)
             d.mkdir()
             (d / "result.json").write_text(
                 json.dumps({"status": "ok", "top1": acc, "activations": acts})
@@ -68,27 +65,33 @@ def test_ranking_uses_the_mean_and_breaks_ties_by_activations(tmp_path):
     assert list(table.label) == [c.label, b.label, a.label]  # all mean 0.6: fewest activations
     assert table.top1.tolist() == pytest.approx([0.6, 0.6, 0.6])
     row = table.set_index("label").loc[a.label]
-    assert row.ci95 == pytest.approx(t_quantile_975(2) * 0.1414213 / 2**0.5, rel=1e-4)
+    assert row.ci95 == pytest.approx(t_quantile(1) * 0.1414213 / 2**0.5, rel=1e-4)
     assert table.loc[table.label == b.label, "ci95"].item() == 0.0
     assert row.paper
 
 
-def test_default_output_is_a_strategy_config(compose):
-    cfg = compose_config(["model=tiny", "data=shapes"], config_name="search")
-    path, name = output_path(cfg)
+def test_default_output_is_a_strategy_config():
+    config = validate(compose_config(["model=tiny", "data=shapes"], config_name="search"))
+    path, name = output_path(config)
     assert path == CONF_DIR / "strategy" / "compound_tiny_shapes.yaml"
     assert name == "compound_tiny_shapes"
 
 
 def _search(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
     out = tmp_path / "conf" / "strategy" / "found.yaml"
-    return subprocess.run(
-        [sys.executable, "-m", "bench.search", f"runs_dir={tmp_path}", *SMALL,
-         f"search.out={out}", "search.seeds=2", *extra],
-        capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+    return bench("search", f"runs_dir={tmp_path}", *SMALL, f"search.out={out}", "search.seeds=2",
+                 *extra, timeout=900)  # fmt: skip
 
 
+@pytest.mark.slow
+def test_a_bad_search_value_stops_before_any_job(tmp_path):
+    proc = _search(tmp_path, "train.amp=flase")
+    assert proc.returncode == 1
+    assert one_error_line(proc) == "error: train.amp='flase' must be auto, true or false"
+    assert not list(tmp_path.rglob("result.json"))
+
+
+@pytest.mark.slow
 def test_end_to_end_search_writes_a_strategy_that_plan_and_run_accept(tmp_path):
     proc = _search(tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -104,19 +107,18 @@ def test_end_to_end_search_writes_a_strategy_that_plan_and_run_accept(tmp_path):
     assert results and {r["seed"] for r in results} == {0, 1}
     assert all(r["phi"] == 1 and r["strategy"].startswith("search_") for r in results)
 
+    manifest = json.loads((sweep / "sweep.json").read_text())
+    assert manifest["jobs"] == len(results) and len(manifest["candidates"]) * 2 == len(results)
     searchpath = f"hydra.searchpath=[file://{tmp_path / 'conf'}]"
-    cfg = compose_config([searchpath, "strategy=found"])
-    strategy = instantiate(cfg.strategy)
+    strategy = validate(compose_config([searchpath, "strategy=found"])).strategy
     assert min(strategy.alpha, strategy.beta, strategy.gamma) >= 1
     assert abs(strategy.product - 2) <= 0.15
-    plan = subprocess.run(
-        [sys.executable, "-m", "bench.plan", searchpath, "strategy=found", "phi=0,1,2"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+    plan = bench("plan", searchpath, "strategy=found", "phi=0,1,2")
     assert plan.returncode == 0, plan.stderr
     assert plan.stdout.count("found") == 3
 
 
+@pytest.mark.slow
 def test_interrupted_search_resumes(tmp_path):
     out = tmp_path / "conf" / "strategy" / "found.yaml"
     args = [sys.executable, "-m", "bench.search", f"runs_dir={tmp_path}", *SMALL,

@@ -1,8 +1,7 @@
-"""bench.tables: per-level pooling, the t interval, and the Markdown/LaTeX tables."""
+"""bench.tables: per-level pooling and the Markdown/LaTeX tables."""
 
 from __future__ import annotations
 
-import math
 import statistics
 
 import pytest
@@ -11,10 +10,8 @@ from fake_results import make_result, write_sweep
 from bench.plot import load_results
 from bench.tables import (
     format_count,
-    mean_ci,
     strategy_order,
     summarize_levels,
-    t_quantile_975,
     to_latex,
     to_markdown,
     write_tables,
@@ -28,30 +25,6 @@ SEEDS = {("compound", 2, 0): 0.70, ("compound", 2, 1): 0.72, ("compound", 2, 2):
 def table(tmp_path_factory):
     sweep = write_sweep(tmp_path_factory.mktemp("runs") / "tiny-shapes-epochs5", top1=SEEDS)
     return load_results([sweep])[0]
-
-
-def test_t_quantiles_match_reference_values():
-    # scipy.stats.t.ppf(0.975, df) for these df
-    for df, ref in {
-        1: 12.7062,
-        2: 4.3027,
-        4: 2.7764,
-        30: 2.0423,
-        31: 2.0395,
-        40: 2.0211,
-        100: 1.9840,
-        1000: 1.9623,
-    }.items():
-        assert t_quantile_975(df) == pytest.approx(ref, abs=2e-4)
-
-
-def test_mean_ci_is_the_t_interval():
-    values = [0.70, 0.72, 0.75]
-    mean, half = mean_ci(values)
-    assert mean == pytest.approx(statistics.mean(values))
-    assert half == pytest.approx(4.3027 * statistics.stdev(values) / math.sqrt(3), rel=1e-4)
-    assert mean_ci([0.5]) == (0.5, pytest.approx(math.nan, nan_ok=True))
-    assert math.isnan(mean_ci([])[0])
 
 
 def test_levels_pool_ok_seeds_and_count_the_rest(table):

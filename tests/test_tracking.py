@@ -10,24 +10,22 @@ import threading
 
 import pytest
 import wandb_offline
+from conftest import SMALL
 
 from bench.errors import UserError
-from bench.run import run_point
+from bench.point import run_point
+from bench.record import SUMMARY_KEYS
+from bench.schema import Logger
 from bench.tracking import Tracker, resolve_mode, warm_up
 
-SMALL = [
-    "data.train_size=640",
-    "data.test_size=256",
-    "train.batch_size=64",
-    "train.eval_batch_size=256",
-    "train.epochs=1",
-]
+WITH_WANDB = [o for o in SMALL if not o.startswith("logger.")]
 
 
+@pytest.mark.slow
 def test_offline_runs_for_every_point_and_the_summary(tmp_path, monkeypatch):
     monkeypatch.delenv("WANDB_MODE", raising=False)
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.run", "-m", f"runs_dir={tmp_path}", *SMALL,
+        [sys.executable, "-m", "bench.run", "-m", f"runs_dir={tmp_path}", *WITH_WANDB,
          "strategy=depth,width", "phi=0,1", "sweep=wb"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
@@ -44,18 +42,9 @@ def test_offline_runs_for_every_point_and_the_summary(tmp_path, monkeypatch):
     config = {u.key: json.loads(u.value_json) for u in info.config.update}
     assert config["strategy"]["name"] == "depth" and config["phi"] == 1
     summary = wandb_offline.summary(trained)
-    for key in (
-        "top1",
-        "top5",
-        "macs",
-        "params",
-        "activations",
-        "depth_mult",
-        "width_mult",
-        "res_mult",
-        "status",
-    ):
-        assert key in summary
+    for key in ("top1", "top5", "macs", "params", "activations", "depth_mult", "width_mult"):
+        assert key in summary  # the keys earlier work promised...
+    assert set(SUMMARY_KEYS) <= set(summary)  # ...and every summary key of the record
     assert summary["status"] == "ok"
     assert {"train/loss", "train/lr", "train/images_per_sec", "eval/top1"} <= (
         wandb_offline.history_keys(trained)
@@ -77,11 +66,14 @@ def test_offline_runs_for_every_point_and_the_summary(tmp_path, monkeypatch):
 
 def test_wandb_mode_env_overrides_config(monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "disabled")
-    assert resolve_mode({"mode": "online"}) == "disabled"
+    assert resolve_mode(Logger(mode="online")) == "disabled"
+    monkeypatch.setenv("WANDB_MODE", "dryrun")
+    assert resolve_mode(Logger(mode="online")) == "offline"
     monkeypatch.delenv("WANDB_MODE")
-    assert resolve_mode({"mode": "offline"}) == "offline"
-    with pytest.raises(UserError, match="not one of"):
-        resolve_mode({"mode": "sometimes"})
+    assert resolve_mode(Logger(mode="offline")) == "offline"
+    monkeypatch.setenv("WANDB_MODE", "sometimes")
+    with pytest.raises(UserError, match="WANDB_MODE='sometimes' must be one of"):
+        resolve_mode(Logger())
 
 
 def test_a_wandb_failure_warns_once_and_training_goes_on(compose, tmp_path, monkeypatch, caplog):
@@ -93,7 +85,7 @@ def test_a_wandb_failure_warns_once_and_training_goes_on(compose, tmp_path, monk
     monkeypatch.setattr(wandb, "init", broken)
     monkeypatch.delenv("WANDB_MODE", raising=False)
     with caplog.at_level(logging.WARNING):
-        result = run_point(compose(f"runs_dir={tmp_path}", *SMALL, "logger.mode=offline"))
+        result = run_point(compose(f"runs_dir={tmp_path}", *WITH_WANDB, "logger.mode=offline"))
     assert result["status"] == "ok"
     warnings = [r for r in caplog.records if "W&B logging is off" in r.getMessage()]
     assert len(warnings) == 1 and "service is down" in warnings[0].getMessage()
@@ -105,7 +97,7 @@ def test_online_without_network_or_key_falls_back(tmp_path, monkeypatch, caplog)
     monkeypatch.delenv("WANDB_MODE", raising=False)
     with caplog.at_level(logging.WARNING):
         t = Tracker(
-            {"mode": "online", "init_timeout": 5},
+            Logger(mode="online", init_timeout=5),
             directory=tmp_path, name="x", group="g", job_type="j", tags=[], config={},
         )  # fmt: skip
         t.log({"a": 1}, step=1)
@@ -119,12 +111,12 @@ def test_warm_up_starts_wandb_in_the_background_and_never_raises(tmp_path, monke
     import wandb
 
     monkeypatch.delenv("WANDB_MODE", raising=False)
-    assert warm_up({"mode": "disabled"}) is None
-    thread = warm_up({"mode": "offline"})
+    assert warm_up(Logger(mode="disabled")) is None
+    thread = warm_up(Logger(mode="offline"))
     thread.join(timeout=60)
     assert not thread.is_alive()
     assert "wandb.sdk.launch.inputs.internal" in sys.modules
-    t = Tracker({"mode": "offline"}, directory=tmp_path, name="x", group="g", job_type="j",
+    t = Tracker(Logger(mode="offline"), directory=tmp_path, name="x", group="g", job_type="j",
                 tags=[], config={})  # fmt: skip
     assert t.active
     t.finish()
@@ -135,13 +127,13 @@ def test_warm_up_starts_wandb_in_the_background_and_never_raises(tmp_path, monke
     escaped = []
     monkeypatch.setattr(wandb, "setup", broken)
     monkeypatch.setattr(threading, "excepthook", escaped.append)
-    thread = warm_up({"mode": "offline"})
+    thread = warm_up(Logger(mode="offline"))
     thread.join(timeout=60)
     assert not thread.is_alive() and not escaped  # swallowed: wandb.init reports real failures
 
 
 def test_disabled_mode_writes_nothing(tmp_path):
-    t = Tracker({"mode": "disabled"}, directory=tmp_path, name="x", group="g", job_type="j",
+    t = Tracker(Logger(mode="disabled"), directory=tmp_path, name="x", group="g", job_type="j",
                 tags=[], config={})  # fmt: skip
     t.log({"a": 1})
     t.finish()

@@ -10,7 +10,7 @@ from bench.batches import DeviceBatches
 from bench.budget import plan_budget
 from bench.data import ImageSet
 from bench.progress import Progress
-from bench.train import Trainer, lr_factor, make_optimizer
+from bench.train import Setup, fit, lr_factor, make_optimizer, new_state
 
 CPU = torch.device("cpu")
 
@@ -31,29 +31,33 @@ def net() -> nn.Module:
     )  # fmt: skip
 
 
-def trainer(compose, tmp_path, model=None, **train):
-    defaults = {"epochs": 4, "batch_size": 16, "loss_check_every": 4}
-    overrides = [f"train.{k}={v}" for k, v in {**defaults, **train}.items()]
-    cfg = compose(*overrides).train
-    stats = {"mean": (0.4,) * 3, "std": (0.3,) * 3, "device": CPU, "seed": 0}
-    train_b = DeviceBatches(split(64, 1), 8, cfg.batch_size, train=True, **stats)
-    test_b = DeviceBatches(split(32, 2), 8, 32, train=False, **stats)
-    budget = plan_budget(cfg, 64, 1, 1)
-    return Trainer(
-        model or net(),
-        train_b,
-        test_b,
-        budget,
-        cfg,
-        CPU,
-        checkpoint=tmp_path / "checkpoint.pt",
-        progress=Progress("[test]", 0.0),
-    )
+class Run:
+    """One point's loop, set up like the pipeline sets it up: ``run.fit()`` trains it."""
+
+    def __init__(self, config, tmp_path, model=None, **train):
+        defaults = {"epochs": 4, "batch_size": 16, "loss_check_every": 4}
+        overrides = [f"train.{k}={v}" for k, v in {**defaults, **train}.items()]
+        recipe = config(*overrides).train
+        stats = {"mean": (0.4,) * 3, "std": (0.3,) * 3, "device": CPU, "seed": 0}
+        self.train_b = DeviceBatches(split(64, 1), 8, recipe.batch_size, train=True, **stats)
+        self.test_b = DeviceBatches(split(32, 2), 8, 32, train=False, **stats)
+        self.budget = plan_budget(recipe, 64, 1, 1)
+        self.state = new_state(model or net(), recipe, self.budget)
+        progress = Progress("[test]", 0.0)
+        self.setup = Setup(recipe, CPU, checkpoint=tmp_path / "checkpoint.pt", progress=progress)
+        self.model = self.state.model
+
+    def fit(self):
+        return fit(self.state, self.train_b, self.test_b, self.budget, self.setup)
 
 
-def test_learns_and_records_an_evaluation_per_epoch(compose, tmp_path):
-    out = trainer(compose, tmp_path).fit()
-    assert out.status == "ok" and out.steps_done == 16
+def trainer(config, tmp_path, model=None, **train):
+    return Run(config, tmp_path, model, **train)
+
+
+def test_learns_and_records_an_evaluation_per_epoch(config, tmp_path):
+    out = trainer(config, tmp_path).fit()
+    assert out.status == "ok" and out.steps == 16
     assert [h["epoch"] for h in out.history] == [1, 2, 3, 4]
     assert out.top1 == 1.0 and out.top5 == 1.0  # two classes: top-5 is every class
     assert out.images_per_sec > 0 and out.resumed_from_step == 0
@@ -69,11 +73,11 @@ class Killed(Exception):
     pass
 
 
-def test_a_killed_point_resumes_to_the_same_weights(compose, tmp_path):
-    whole = trainer(compose, tmp_path / "whole")
+def test_a_killed_point_resumes_to_the_same_weights(config, tmp_path):
+    whole = trainer(config, tmp_path / "whole")
     whole_out = whole.fit()
 
-    first = trainer(compose, tmp_path / "split")
+    first = trainer(config, tmp_path / "split")
     calls = []
 
     def die_in_epoch_3(data, step):
@@ -81,12 +85,12 @@ def test_a_killed_point_resumes_to_the_same_weights(compose, tmp_path):
         if step > 8:
             raise Killed
 
-    first.on_log = die_in_epoch_3
+    first.setup.on_log = die_in_epoch_3
     with pytest.raises(Killed):
         first.fit()
     assert (tmp_path / "split" / "checkpoint.pt").exists()
 
-    second = trainer(compose, tmp_path / "split")
+    second = trainer(config, tmp_path / "split")
     out = second.fit()
     assert out.resumed_from_step == 8  # the checkpoint at the end of epoch 2
     assert [no_times(h) for h in out.history] == [no_times(h) for h in whole_out.history]
@@ -95,14 +99,15 @@ def test_a_killed_point_resumes_to_the_same_weights(compose, tmp_path):
     assert 0 < out.timings["train_this_process"] < out.timings["train"]
 
 
-def test_a_diverging_loss_is_recorded_as_diverged(compose, tmp_path):
-    out = trainer(compose, tmp_path, lr=1e30, loss_check_every=1).fit()
+def test_a_diverging_loss_is_recorded_as_diverged(config, tmp_path):
+    out = trainer(config, tmp_path, lr=1e30, loss_check_every=1).fit()
     assert out.status == "diverged"
-    assert "loss became" in out.reason and out.steps_done < 16
+    assert "loss became" in out.reason and out.steps < 16
+    assert out.top1 is None and out.top5 is None  # no accuracy for a diverged point
 
 
-def test_schedule_warms_up_then_decays_to_zero(compose):
-    budget = plan_budget(compose("train.epochs=10", "train.warmup_epochs=1").train, 1280, 1, 1)
+def test_schedule_warms_up_then_decays_to_zero(config):
+    budget = plan_budget(config("train.epochs=10", "train.warmup_epochs=1").train, 1280, 1, 1)
     assert budget.warmup_steps == 10 and budget.steps == 100
     factors = [lr_factor(s, budget) for s in range(budget.steps)]
     assert factors[0] == pytest.approx(0.1) and factors[9] == 1.0
@@ -110,8 +115,8 @@ def test_schedule_warms_up_then_decays_to_zero(compose):
     assert factors[-1] == pytest.approx(0.5 * (1 + math.cos(math.pi * 89 / 90)))
 
 
-def test_no_weight_decay_on_biases_and_norms(compose):
-    opt = make_optimizer(net(), compose().train)
+def test_no_weight_decay_on_biases_and_norms(config):
+    opt = make_optimizer(net(), config().train)
     decayed, plain = opt.param_groups
     assert decayed["weight_decay"] > 0 and plain["weight_decay"] == 0
     assert all(p.ndim > 1 for p in decayed["params"]) and all(p.ndim == 1 for p in plain["params"])

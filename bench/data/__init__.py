@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from bench.errors import UserError
+from bench.schema import DataConfig
 
 
 @dataclass
@@ -39,6 +40,7 @@ class StreamSet:
     """
 
     dataset: Any
+    workers: int = 2  # DataLoader processes that read it
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -54,32 +56,39 @@ class Data:
     classes: list[str]
     skipped: int  # unreadable image files skipped at decode time
     description: str  # one line, for logs and result.json
+    identity: dict[str, Any]  # what decides the images: part of a point's training key
 
 
 # The loaders import the dataclasses above, so they are imported after them.
 from bench.data import cifar, imagefolder, shapes  # noqa: E402
 
-LOADERS: dict[str, Callable[[Mapping[str, Any]], Data]] = {
-    "shapes": shapes.load,
-    "cifar10": cifar.load_cifar10,
-    "cifar100": cifar.load_cifar100,
-    "imagefolder": imagefolder.load,
+Loader = Callable[[Any], Data]
+KINDS: dict[str, tuple[type[DataConfig], Loader]] = {
+    "shapes": (shapes.ShapesConfig, shapes.load),
+    "cifar10": (cifar.CifarConfig, cifar.load),
+    "cifar100": (cifar.CifarConfig, cifar.load),
+    "imagefolder": (imagefolder.ImageFolderConfig, imagefolder.load),
 }
 
 
-def load_data(data_cfg: Mapping[str, Any]) -> Data:
-    """Load the dataset a ``data`` config describes, dispatching on ``data.kind``."""
-    kind = data_cfg.get("kind")
-    if kind not in LOADERS:
-        raise UserError(f"data.kind={kind!r} is not one of: {', '.join(LOADERS)}")
-    return LOADERS[kind](data_cfg)
+def data_schema(node: Mapping[str, Any]) -> type[DataConfig]:
+    """The config class of the dataset kind a data node names (``data.kind``)."""
+    kind = node.get("kind")
+    if kind not in KINDS:
+        raise UserError(f"data.kind={kind!r} must be one of {', '.join(KINDS)}")
+    return KINDS[kind][0]
 
 
-def num_classes(data: Mapping[str, Any]) -> int:
+def load_data(data: DataConfig) -> Data:
+    """Load the dataset a validated ``data`` config describes."""
+    return KINDS[data.kind][1](data)
+
+
+def num_classes(data: DataConfig) -> int:
     """Number of classes a data config describes, counting class folders when not given."""
-    if data.get("num_classes"):
-        return int(data["num_classes"])
-    if data.get("kind") == "imagefolder":
+    if data.num_classes:
+        return data.num_classes
+    if isinstance(data, imagefolder.ImageFolderConfig):
         train, _ = imagefolder.split_dirs(data)
         return len(imagefolder.class_folders(train))
-    raise UserError(f"data.num_classes is not set for data={data.get('name')!r}")
+    raise UserError(f"data.num_classes is not set for data={data.name!r}")

@@ -13,44 +13,43 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 import torch
+from pydantic import model_validator
 from torchvision.datasets import CIFAR10, CIFAR100
 
 from bench.data import Data, ImageSet
 from bench.errors import UserError
+from bench.schema import DataConfig
 
 log = logging.getLogger(__name__)
 
 DATASETS = {"cifar10": ("CIFAR-10", CIFAR10, 10), "cifar100": ("CIFAR-100", CIFAR100, 100)}
 
 
-def load_cifar10(data: Mapping[str, Any]) -> Data:
-    """CIFAR-10 (``data.kind=cifar10``)."""
-    return _load("cifar10", data)
+class CifarConfig(DataConfig):
+    """``data=cifar10`` / ``data=cifar100``: torchvision's on-disk format under a root."""
+
+    kind: Literal["cifar10", "cifar100"]
+    root: str
+    """Folder holding cifar-10-batches-py/ or cifar-100-python/."""
+    download: bool
+    """Let torchvision fetch the archive where a network exists."""
+
+    @model_validator(mode="after")
+    def _class_count(self) -> CifarConfig:
+        title, _, count = DATASETS[self.kind]
+        if self.num_classes is not None and self.num_classes != count:
+            raise ValueError(f"num_classes={self.num_classes} but {title} has {count} classes")
+        return self
 
 
-def load_cifar100(data: Mapping[str, Any]) -> Data:
-    """CIFAR-100 (``data.kind=cifar100``)."""
-    return _load("cifar100", data)
-
-
-def _load(kind: str, data: Mapping[str, Any]) -> Data:
-    title, _, count = DATASETS[kind]
-    if not data.get("root"):
-        raise UserError(
-            f"data.root is not set for {title}; use e.g. data.root=~/.cache/scalebench/cifar"
-        )
-    root = Path(str(data["root"])).expanduser().resolve()
-    wanted = data.get("num_classes")
-    if wanted is not None and int(wanted) != count:
-        raise UserError(
-            f"data.num_classes={wanted} does not match {title}, which has {count} classes"
-        )
-    return _read(kind, str(root), bool(data.get("download", False)))
+def load(data: CifarConfig) -> Data:
+    """CIFAR-10 or CIFAR-100, as ``data.kind`` says."""
+    root = Path(data.root).expanduser().resolve()
+    return _read(data.kind, str(root), data.download)
 
 
 @functools.lru_cache(maxsize=2)
@@ -78,6 +77,7 @@ def _read(kind: str, root: str, download: bool) -> Data:
             f"{title} at {folder} ({len(train):,} train / {len(test):,} test, "
             f"{train.images.shape[-1]} px)"
         ),
+        identity={"kind": kind, "root": root},
     )
 
 

@@ -35,38 +35,28 @@ errors, since no amount of skipping fixes them.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import logging
 import os
-import tempfile
 import time
-from collections import OrderedDict
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import numpy as np
-import torch
-from filelock import FileLock
 from PIL import Image
-from torch.utils.data import DataLoader, Dataset
+from pydantic import Field
 from torchvision.datasets import ImageFolder
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from bench.data import Data, ImageSet, StreamSet
+from bench.data import Data, ImageSet, StreamSet, decoded
 from bench.errors import UserError
+from bench.schema import AutoBool, DataConfig
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = IMG_EXTENSIONS
 TEST_SPLITS = ("val", "test")
-CACHE_VERSION = 1  # bump when the decode changes, so old caches are not reused
 SHOW = 5  # paths named in a warning
 LAYOUT = "<path>/train/<class>/<image> and <path>/val/<class>/<image> (or test/)"
-_MEMORY: OrderedDict[str, dict[str, Any]] = OrderedDict()  # cache key -> decoded tree
-_MEMORY_KEEP = 2
 
 
 @dataclass(frozen=True)
@@ -81,14 +71,32 @@ class Tree:
     test: list[tuple[str, int]]
 
 
+class ImageFolderConfig(DataConfig):
+    """``data=imagefolder``: any class-folder tree, decoded into memory or streamed."""
+
+    kind: Literal["imagefolder"]
+    path: str | None
+    """The tree: path/train/<class>/* and path/val/<class>/* (or test/); required to load."""
+    decode_size: int | None = Field(ge=1)
+    """Side images are decoded to (shorter side, then centre crop); null: the first image's."""
+    in_memory: AutoBool
+    """auto: decode once and hold as one tensor when it fits in memory_limit_gb."""
+    memory_limit_gb: float = Field(ge=0)
+    """Largest decoded size held in memory under in_memory=auto (0 streams always)."""
+    workers: int = Field(ge=0)
+    """DataLoader workers when streaming, and for the one-time decode."""
+    cache_dir: str
+    """Decoded trees are cached here, keyed by every file's name, size and mtime."""
+
+
 # -- layout ---------------------------------------------------------------------------------
-def split_dirs(data: Mapping[str, Any]) -> tuple[Path, Path]:
+def split_dirs(data: ImageFolderConfig) -> tuple[Path, Path]:
     """The train and test folders of ``data.path``; a missing path or split is a UserError."""
-    if not data.get("path"):
+    if not data.path:
         raise UserError(
             f"data.path is not set; point it at a class-folder tree laid out as {LAYOUT}"
         )
-    root = Path(str(data["path"])).expanduser().resolve()
+    root = Path(data.path).expanduser().resolve()
     if not root.is_dir():
         raise UserError(f"data.path={root} is not a folder; expected a tree laid out as {LAYOUT}")
     train = root / "train"
@@ -124,7 +132,7 @@ def _samples(split_dir: Path, classes: list[str]) -> tuple[list[tuple[str, int]]
     return samples, empty
 
 
-def scan(data: Mapping[str, Any]) -> Tree:
+def scan(data: ImageFolderConfig) -> Tree:
     """Find and check the tree's classes and images; layout problems are UserErrors."""
     train_dir, test_dir = split_dirs(data)
     classes = class_folders(train_dir)
@@ -139,8 +147,8 @@ def scan(data: Mapping[str, Any]) -> Tree:
             f"only in train/: {only_train or 'none'}, "
             f"only in {test_dir.name}/: {only_test or 'none'}"
         )
-    wanted = data.get("num_classes")
-    if wanted is not None and int(wanted) != len(classes):
+    wanted = data.num_classes
+    if wanted is not None and wanted != len(classes):
         raise UserError(
             f"data.num_classes={wanted} but {train_dir} has {len(classes)} class folders; "
             f"set data.num_classes=null to use the folders"
@@ -156,31 +164,11 @@ def scan(data: Mapping[str, Any]) -> Tree:
     return Tree(train_dir.parent, train_dir, test_dir, classes, train, test)
 
 
-# -- options --------------------------------------------------------------------------------
-def _in_memory_option(data: Mapping[str, Any]) -> str:
-    value = data.get("in_memory", "auto")
-    text = str(value).lower()
-    if text not in ("auto", "true", "false"):
-        raise UserError(f"data.in_memory={value!r} must be auto, true or false")
-    return text
-
-
-def _number(data: Mapping[str, Any], key: str, default: float, low: float) -> float:
-    value = data.get(key, default)
-    value = default if value is None else value
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if isinstance(value, bool) or not number >= low:
-        raise UserError(f"data.{key}={value!r} must be a number >= {low:g}")
-    return number
-
-
-def decode_size(data: Mapping[str, Any], tree: Tree) -> int:
+# -- loading --------------------------------------------------------------------------------
+def decode_size(data: ImageFolderConfig, tree: Tree) -> int:
     """``data.decode_size``, or the shorter side of the first readable training image."""
-    if data.get("decode_size") is not None:
-        return int(_number(data, "decode_size", 0, 1))
+    if data.decode_size is not None:
+        return data.decode_size
     for path, _ in tree.train:
         try:
             with Image.open(path) as image:
@@ -192,50 +180,46 @@ def decode_size(data: Mapping[str, Any], tree: Tree) -> int:
     )
 
 
-# -- loading --------------------------------------------------------------------------------
-def load(data: Mapping[str, Any]) -> Data:
+def load(data: ImageFolderConfig) -> Data:
     """The tree at ``data.path``, in memory when it fits, else streamed."""
     tree = scan(data)
-    mode = _in_memory_option(data)
-    limit_gb = _number(data, "memory_limit_gb", 4, 0)
-    workers = int(_number(data, "workers", 2, 0))
-    if mode == "false":
+    if data.in_memory is False:
         return _streamed(data, tree)
     size = decode_size(data, tree)
     n = len(tree.train) + len(tree.test)
-    if mode == "auto" and n * 3 * size * size > limit_gb * 2**30:
+    if data.in_memory == "auto" and n * 3 * size * size > data.memory_limit_gb * 2**30:
         return _streamed(data, tree)
-    return _in_memory(data, tree, size, workers)
+    return _in_memory(data, tree, size)
 
 
-def _description(data: Mapping[str, Any], tree: Tree, how: str) -> str:
+def _description(data: ImageFolderConfig, tree: Tree, how: str) -> str:
     return (
-        f"{data.get('name') or 'imagefolder'} tree at {tree.root} ({len(tree.train):,} train / "
+        f"{data.name} tree at {tree.root} ({len(tree.train):,} train / "
         f"{len(tree.test):,} {tree.test_dir.name}, {len(tree.classes)} classes, {how})"
     )
 
 
-def _streamed(data: Mapping[str, Any], tree: Tree) -> Data:
+def _streamed(data: ImageFolderConfig, tree: Tree) -> Data:
     train = SafeImageFolder(tree.train_dir, tree.classes, tree.train)
     test = SafeImageFolder(tree.test_dir, tree.classes, tree.test)
     description = _description(data, tree, "streamed from disk")
     log.info("%s", description)
-    return Data(StreamSet(train), StreamSet(test), len(tree.classes), tree.classes, 0, description)
+    identity = {"kind": "imagefolder", "tree": str(tree.root), "storage": "stream",
+                "files": [len(tree.train), len(tree.test)]}  # fmt: skip
+    return Data(
+        train=StreamSet(train, data.workers),
+        test=StreamSet(test, data.workers),
+        num_classes=len(tree.classes),
+        classes=tree.classes,
+        skipped=0,
+        description=description,
+        identity=identity,
+    )
 
 
-def _in_memory(data: Mapping[str, Any], tree: Tree, size: int, workers: int) -> Data:
-    key = cache_key(tree, size)
-    name = f"{_safe(tree.root.name)}-{size}px-{key[:16]}.pt"
-    path = Path(str(data.get("cache_dir") or "~/.cache/scalebench/decoded")).expanduser() / name
+def _in_memory(data: ImageFolderConfig, tree: Tree, size: int) -> Data:
     start = time.perf_counter()
-    if key in _MEMORY:
-        _MEMORY.move_to_end(key)
-        payload, source = _MEMORY[key], "in-process cache"
-    else:
-        payload, source = _cached_or_decoded(tree, size, workers, path)
-        _MEMORY[key] = payload
-        while len(_MEMORY) > _MEMORY_KEEP:
-            _MEMORY.popitem(last=False)
+    payload, source = decoded.load(tree, size, data.workers, Path(data.cache_dir).expanduser())
     if payload["skipped"]:
         log.warning(
             "skipped %d unreadable image file(s) under %s, e.g. %s",
@@ -252,174 +236,13 @@ def _in_memory(data: Mapping[str, Any], tree: Tree, size: int, workers: int) -> 
         classes=list(payload["classes"]),
         skipped=int(payload["skipped"]),
         description=description,
+        identity={
+            "kind": "imagefolder",
+            "tree": str(tree.root),
+            "storage": "memory",
+            "decode": payload["key"],
+        },  # fmt: skip
     )
-
-
-def clear_memory_cache() -> None:
-    """Forget the decoded trees this process holds (the disk cache stays)."""
-    _MEMORY.clear()
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "tree"
-
-
-def cache_key(tree: Tree, size: int) -> str:
-    """Hash of what the decoded tensors depend on: path, size, each file's name, size, mtime."""
-    h = hashlib.sha256(f"v{CACHE_VERSION}\0{tree.root}\0{size}\0".encode())
-    for split in (tree.train, tree.test):
-        for path, label in split:
-            st = os.stat(path)
-            rel = os.path.relpath(path, tree.root)
-            h.update(f"{rel}\0{label}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
-
-
-# -- disk cache -----------------------------------------------------------------------------
-def _cached_or_decoded(
-    tree: Tree, size: int, workers: int, path: Path
-) -> tuple[dict[str, Any], str]:
-    """The decoded tree from the disk cache, or decoded now and written there."""
-    with _lock(path):
-        payload = _read_cache(path)
-        if payload is not None:
-            return payload, f"read from cache {path}"
-        started = time.perf_counter()
-        payload = _decode_tree(tree, size, workers)
-        seconds = time.perf_counter() - started
-        written = _write_cache(path, payload)
-    where = f"cache written to {path}" if written else "not cached"
-    return payload, f"decoded in {seconds:.1f} s with {workers} worker(s), {where}"
-
-
-@contextlib.contextmanager
-def _lock(path: Path) -> Iterator[None]:
-    """Hold a lock beside ``path`` so parallel jobs decode once; go without if none can be made."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(path) + ".lock")
-        lock.acquire()
-    except OSError as exc:
-        log.warning("cannot lock %s (%s); decoding without the disk cache's lock", path, exc)
-        yield
-        return
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def _read_cache(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    try:
-        payload = torch.load(path, weights_only=True, mmap=True)
-        if payload.get("version") == CACHE_VERSION:
-            return payload
-    except Exception as exc:  # a damaged or foreign file is decoded again, not fatal
-        log.warning("ignoring unreadable decode cache %s (%s)", path, exc)
-    return None
-
-
-def _write_cache(path: Path, payload: dict[str, Any]) -> bool:
-    """Write atomically (temporary file in the same folder, then rename); False if impossible."""
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a shared cache folder should not be
-        os.replace(tmp, path)
-        return True
-    except OSError as exc:
-        log.warning("could not write the decode cache %s (%s); decoding again next time", path, exc)
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        return False
-
-
-# -- decoding -------------------------------------------------------------------------------
-def decode_image(path: str, size: int) -> torch.Tensor:
-    """One image as uint8 [3, size, size]: RGB, shorter side resized to ``size``, centre crop."""
-    with Image.open(path) as image:
-        image.draft("RGB", (size, size))  # JPEG: let the decoder shrink by 2-8x first
-        image = image.convert("RGB")
-    w, h = image.size
-    if min(w, h) != size:
-        scale = size / min(w, h)
-        new = (max(size, round(w * scale)), max(size, round(h * scale)))
-        image = image.resize(new, Image.BILINEAR, reducing_gap=3.0)
-        w, h = new
-    top, left = int(round((h - size) / 2.0)), int(round((w - size) / 2.0))
-    if (w, h) != (size, size):
-        image = image.crop((left, top, left + size, top + size))
-    return torch.from_numpy(np.array(image)).permute(2, 0, 1).contiguous()
-
-
-class _Decoding(Dataset):
-    """Decoded images of a sample list, with a flag instead of an error for unreadable files."""
-
-    def __init__(self, paths: list[str], size: int) -> None:
-        self.paths = paths
-        self.size = size
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, bool]:
-        try:
-            return decode_image(self.paths[index], self.size), True
-        except Exception:  # PIL raises OSError, SyntaxError, ValueError... for broken files
-            return torch.zeros((3, self.size, self.size), dtype=torch.uint8), False
-
-
-def _decode_split(
-    samples: list[tuple[str, int]], size: int, workers: int
-) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """Decode a split in ``workers`` processes; returns images, labels and unreadable paths."""
-    paths = [p for p, _ in samples]
-    images = torch.empty((len(paths), 3, size, size), dtype=torch.uint8)
-    ok = torch.empty(len(paths), dtype=torch.bool)
-    batch = max(1, min(256, (8 << 20) // (3 * size * size)))
-    loader = DataLoader(_Decoding(paths, size), batch_size=batch, num_workers=workers)
-    start = 0
-    for x, good in loader:
-        images[start : start + len(x)] = x
-        ok[start : start + len(x)] = good
-        start += len(x)
-    labels = torch.tensor([label for _, label in samples], dtype=torch.int64)
-    bad = [paths[i] for i in (~ok).nonzero()[:, 0].tolist()]
-    if bad:
-        images, labels = images[ok].contiguous(), labels[ok]
-    return images, labels, bad
-
-
-def _decode_tree(tree: Tree, size: int, workers: int) -> dict[str, Any]:
-    log.info(
-        "decoding %s images under %s at %d px with %d worker(s)",
-        f"{len(tree.train) + len(tree.test):,}",
-        tree.root,
-        size,
-        workers,
-    )
-    train_x, train_y, bad_train = _decode_split(tree.train, size, workers)
-    test_x, test_y, bad_test = _decode_split(tree.test, size, workers)
-    bad = bad_train + bad_test
-    for split, x in (("train", train_x), ("test", test_x)):
-        if len(x) == 0:
-            raise UserError(f"no image in the {split} split under {tree.root} can be read")
-    return {
-        "version": CACHE_VERSION,
-        "classes": tree.classes,
-        "train_images": train_x,
-        "train_labels": train_y,
-        "test_images": test_x,
-        "test_labels": test_y,
-        "skipped": len(bad),
-        "skipped_paths": [os.path.relpath(p, tree.root) for p in bad[:SHOW]],
-    }
 
 
 # -- streaming ------------------------------------------------------------------------------

@@ -37,9 +37,6 @@ pixel noise (standard deviation 0.035). The grating is added to the image,
 not multiplied with other patterns, and only about 4 pixels in 100,000 clip
 at 0 or 255, so it leaks into no coarser frequency that survives at 32 px.
 
-Measured: the ``tiny`` baseline (SGD, batch 128, 8 epochs, about 70 CPU-seconds at
-32 px) reaches 69.6 % top-1 at 32 px, the ceiling, and 99.8 % at 64 px.
-
 Determinism: labels come from one seeded ``torch.Generator`` and each chunk
 of ``CHUNK`` images from its own, seeded from (``seed``, split, chunk), so
 the same config gives bit-identical tensors in any process; the train and
@@ -58,15 +55,15 @@ import functools
 import hashlib
 import logging
 import math
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 import torch
+from pydantic import Field
 
 from bench.data import Data, ImageSet
-from bench.errors import UserError
-from bench.results import atomic_torch_save
+from bench.schema import DataConfig
+from bench.store import atomic_torch_save
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +115,36 @@ def class_names(num_classes: int) -> list[str]:
     return [f"{s}-{m}stripes-{f}fine" for s, m, f in CLASSES[:num_classes]]
 
 
-def load(data: Mapping[str, Any]) -> Data:
+class ShapesConfig(DataConfig):
+    """``data=shapes``: the generated task's size and seed."""
+
+    kind: Literal["shapes"]
+    num_classes: int = Field(ge=2, le=len(CLASSES))
+    """Classes: the first num_classes (shape, stripes, grating) triples; at most 20."""
+    native_resolution: int = Field(ge=MIN_NATIVE)
+    """Side the images are generated at, then resized per point."""
+    train_size: int = Field(ge=1)
+    """Training images."""
+    test_size: int = Field(ge=1)
+    """Held-out images."""
+    seed: int = Field(ge=0)
+    """The dataset's own seed, fixed across training seeds."""
+    cache_dir: str | None
+    """Generated splits are kept here (null: regenerate in every process)."""
+
+
+def load(data: ShapesConfig) -> Data:
     """The ``shapes`` splits for a data config (generated once per process)."""
-    n_classes, native, n_train, n_test, seed = _settings(data)
-    cache = data.get("cache_dir")
-    cache_dir = str(Path(str(cache)).expanduser()) if cache else None
-    train_x, train_y, test_x, test_y = _cached(n_classes, native, n_train, n_test, seed, cache_dir)
+    n_classes, native, n_train, n_test = (
+        data.num_classes,
+        data.native_resolution,
+        data.train_size,
+        data.test_size,
+    )
+    cache_dir = str(Path(data.cache_dir).expanduser()) if data.cache_dir else None
+    train_x, train_y, test_x, test_y = _cached(
+        n_classes, native, n_train, n_test, data.seed, cache_dir
+    )
     return Data(
         train=ImageSet(train_x, train_y),
         test=ImageSet(test_x, test_y),
@@ -132,30 +153,24 @@ def load(data: Mapping[str, Any]) -> Data:
         skipped=0,
         description=(
             f"shapes: generated {n_classes}-class task ({n_train:,} train / {n_test:,} test, "
-            f"{native} px native, seed {seed})"
+            f"{native} px native, seed {data.seed})"
         ),
+        identity={
+            "kind": "shapes",
+            "generator": _source_hash(),
+            "num_classes": n_classes,
+            "native_resolution": native,
+            "train_size": n_train,
+            "test_size": n_test,
+            "seed": data.seed,
+        },  # fmt: skip
     )
 
 
-def _settings(data: Mapping[str, Any]) -> tuple[int, int, int, int, int]:
-    """Validated (num_classes, native_resolution, train_size, test_size, seed)."""
-
-    def integer(key: str, default: int, low: int, high: int | None = None) -> int:
-        value = data.get(key, default)
-        value = default if value is None else value
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise UserError(f"data.{key}={value!r} must be an integer >= {low} for data=shapes")
-        if high is not None and value > high:
-            raise UserError(f"data.{key}={value} must be at most {high} for data=shapes")
-        return value
-
-    return (
-        integer("num_classes", 10, 2, len(CLASSES)),
-        integer("native_resolution", 96, MIN_NATIVE),
-        integer("train_size", 10_000, 1),
-        integer("test_size", 2_000, 1),
-        integer("seed", 0, 0),
-    )
+@functools.cache
+def _source_hash() -> str:
+    """This generator's source: editing it changes the images, so it names them too."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
 @functools.lru_cache(maxsize=4)
@@ -170,11 +185,10 @@ def _cached(
     """
     if cache_dir is None:
         return _generate(num_classes, native, n_train, n_test, seed)
-    source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
-    name = f"shapes-{source}-c{num_classes}-r{native}-n{n_train}-{n_test}-s{seed}.pt"
+    name = f"shapes-{_source_hash()}-c{num_classes}-r{native}-n{n_train}-{n_test}-s{seed}.pt"
     path = Path(cache_dir) / name
     try:
-        # mmap: pages are read as the resize touches them, 0.15 s sooner for 10k images
+        # mmap: pages are read as the resize touches them (BENCHMARKS.md)
         return tuple(torch.load(path, weights_only=True, mmap=True))  # type: ignore[return-value]
     except (FileNotFoundError, RuntimeError, EOFError, ValueError):
         pass

@@ -1,27 +1,37 @@
 """Model families: a YAML file in ``conf/model/`` plus one ``build`` function each.
 
-Every family describes its baseline the same way, so rounding lives in one
-place (:func:`scale_arch`) and a builder only ever sees concrete integers:
+Every family describes its baseline the same way (:class:`bench.schema.ModelConfig`),
+so rounding lives in one place (:func:`scale_arch`) and a builder only ever
+sees concrete integers:
 
 - ``depths``: blocks per stage, scaled by ``ceil(d * n)``
 - ``widths``: channels per stage, scaled and rounded to a multiple of 8
 - ``stem_width`` / ``head_width``: optional, scaled like ``widths``
 - ``depth_mult`` / ``width_mult``: the baseline's own multipliers
   (``efficientnet_b0`` with 2.0 / 3.1 is B7)
-- ``builder``: dotted path of ``build(arch, cfg, num_classes) -> nn.Module``
+- ``builder``: dotted path of ``build(arch, model, num_classes) -> nn.Module``
+
+A family with keys of its own declares them in a subclass of ModelConfig and
+gives its builder's ``model`` parameter that type: the annotation is the
+family's schema (:func:`model_schema`), so a user's family is one YAML and
+one function in their own package.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import hydra.utils
 from torch import nn
 
 from bench.errors import UserError
 from bench.scaling import Scale, linear_extra_blocks, round_depth, round_width
+from bench.schema import ModelConfig
+from bench.validation import import_path
+
+Builder = Callable[..., nn.Module]
 
 
 @dataclass(frozen=True)
@@ -41,16 +51,11 @@ class Arch:
         return out
 
 
-def scale_arch(model: Mapping[str, Any], scale: Scale) -> Arch:
-    """Apply a point's multipliers on top of the baseline's and round, as DESIGN.md says."""
-    if len(model["depths"]) != len(model["widths"]):
-        raise UserError(
-            f"model {model.get('name')!r}: depths and widths must list one entry per stage; "
-            f"got {len(model['depths'])} depths and {len(model['widths'])} widths"
-        )
-    d = float(model.get("depth_mult", 1.0)) * scale.d
-    w = float(model.get("width_mult", 1.0)) * scale.w
-    base_depths = [round_depth(n, d) for n in model["depths"]]
+def scale_arch(model: ModelConfig, scale: Scale) -> Arch:
+    """Apply a point's multipliers on top of the baseline's and round (docs/design.md)."""
+    d = model.depth_mult * scale.d
+    w = model.width_mult * scale.w
+    base_depths = [round_depth(n, d) for n in model.depths]
     if scale.extra:
         per_stage = scale.extra * sum(base_depths) / len(base_depths)
         extras = linear_extra_blocks(per_stage, len(base_depths))
@@ -61,18 +66,31 @@ def scale_arch(model: Mapping[str, Any], scale: Scale) -> Arch:
 
     return Arch(
         depths=tuple(base_depths),
-        widths=tuple(round_width(int(c), w) for c in model["widths"]),
-        stem_width=width(model.get("stem_width")),
-        head_width=width(model.get("head_width")),
+        widths=tuple(round_width(int(c), w) for c in model.widths),
+        stem_width=width(model.stem_width),
+        head_width=width(model.head_width),
     )
 
 
-def build_model(model: Mapping[str, Any], arch: Arch, num_classes: int) -> nn.Module:
+def builder_of(path: str) -> Builder:
+    """The function a ``model.builder`` path names."""
+    builder = import_path(path, "model.builder")
+    if not callable(builder):
+        raise UserError(f"model.builder={path!r} is not a function")
+    return builder
+
+
+def model_schema(node: Mapping[str, Any]) -> type[ModelConfig]:
+    """The config class of the family a model node names: its builder's ``model`` type."""
+    if not node.get("builder"):
+        raise UserError("model.builder is not set; it names the family's build function")
+    hints = typing.get_type_hints(builder_of(str(node["builder"])))
+    schema = hints.get("model")
+    if isinstance(schema, type) and issubclass(schema, ModelConfig):
+        return schema
+    return ModelConfig
+
+
+def build_model(model: ModelConfig, arch: Arch, num_classes: int) -> nn.Module:
     """Build ``arch`` with the family's builder named in the model config."""
-    try:
-        builder = hydra.utils.get_method(model["builder"])
-    except Exception as exc:  # Hydra wraps import errors in its own types
-        raise UserError(
-            f"model.builder={model.get('builder')!r} cannot be imported: {exc}"
-        ) from exc
-    return builder(arch, model, num_classes)
+    return builder_of(model.builder)(arch, model, num_classes)

@@ -6,29 +6,32 @@ timm's ``ResNet`` takes ``layers`` (blocks per stage), ``channels`` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Literal
 
 from timm.models.resnet import BasicBlock, Bottleneck, ResNet
 from torch import nn
 
-from bench.errors import UserError
 from bench.models import Arch
+from bench.schema import ModelConfig
 
 BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck}
 
 
-def build(arch: Arch, cfg: Mapping[str, Any], num_classes: int) -> nn.Module:
+class ResNetConfig(ModelConfig):
+    """ResNets: the residual block type."""
+
+    block: Literal["basic", "bottleneck"]
+    """basic: two 3x3 convs (ResNet-18/34); bottleneck: 1x1-3x3-1x1, expansion 4 (ResNet-50)."""
+
+
+def build(arch: Arch, model: ResNetConfig, num_classes: int) -> nn.Module:
     """A ResNet with ``arch``'s blocks per stage, stage channels and stem width."""
-    block = cfg.get("block", "basic")
-    if block not in BLOCKS:
-        raise UserError(f"model.block={block!r} is not a ResNet block; use one of {list(BLOCKS)}")
     return ResNet(
-        block=BLOCKS[block],
+        block=BLOCKS[model.block],
         layers=list(arch.depths),
         channels=tuple(arch.widths),
         stem_width=arch.stem_width or arch.widths[0],
         num_classes=num_classes,
-        drop_rate=float(cfg.get("drop_rate", 0.0)),
-        drop_path_rate=float(cfg.get("drop_path_rate", 0.0)),
+        drop_rate=model.drop_rate,
+        drop_path_rate=model.drop_path_rate,
     )

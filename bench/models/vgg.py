@@ -8,14 +8,12 @@ convolutions being scaled, as in the VGG-11 -> 19 progression.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import torch
 from timm.layers import ConvNormAct
 from torch import nn
 
 from bench.models import Arch
+from bench.schema import ModelConfig
 
 
 class VGG(nn.Module):
@@ -45,6 +43,6 @@ class VGG(nn.Module):
         return self.head(x)
 
 
-def build(arch: Arch, cfg: Mapping[str, Any], num_classes: int) -> nn.Module:
+def build(arch: Arch, model: ModelConfig, num_classes: int) -> nn.Module:
     """A VGG with ``arch.depths[i]`` convs of ``arch.widths[i]`` channels in stage ``i``."""
-    return VGG(arch, num_classes, drop_rate=float(cfg.get("drop_rate", 0.0)))
+    return VGG(arch, num_classes, drop_rate=model.drop_rate)

@@ -1,0 +1,281 @@
+"""Every config key, declared once: its type, default, comment and check.
+
+Hydra composes ``conf/`` (YAML presets for models, data, strategies and
+experiments) on top of the defaults declared here, which reach Hydra as one
+untyped node (:func:`bench.config.defaults`), so a YAML file only says what
+it changes. :func:`bench.validation.validate` then turns the composed config
+into these typed sections, and every bad value is one line naming the key,
+the value and what is allowed. Composition stays untyped on purpose: typed
+Hydra nodes reject a bad value while composing, with a multi-line message and
+before any entry point can phrase it.
+
+Sections that vary by kind declare their extra keys next to the code that
+reads them: a data kind's loader (:mod:`bench.data`), a model family's
+builder (its ``model`` parameter's type, :mod:`bench.models`), a strategy's
+class (:mod:`bench.scaling`). Keys they share live here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    field_validator,
+    model_validator,
+)
+
+TRUE = ("true", "yes", "on", "1")
+FALSE = ("false", "no", "off", "0")
+
+
+def parse_auto(value: Any) -> str | bool:
+    """``auto``, or a boolean: the one parser of every ``auto | true | false`` key.
+
+    YAML 1.1's spellings of booleans (``on``/``off``, ``yes``/``no``) read as
+    they do in YAML; anything else is refused rather than read as true.
+    """
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text == "auto":
+        return "auto"
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise ValueError("must be auto, true or false")
+
+
+def resolve_auto(value: str | bool, auto: bool) -> bool:
+    """An ``auto | true | false`` value as a decision; ``auto`` takes the caller's default."""
+    return auto if value == "auto" else bool(value)
+
+
+def _device(value: str) -> str:
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", value):
+        raise ValueError("must be auto, cpu, cuda or cuda:N")
+    return value
+
+
+AutoBool = Annotated[Literal["auto"] | bool, BeforeValidator(parse_auto)]
+Fraction = Annotated[float, Field(ge=0, lt=1)]
+Device = Annotated[str, AfterValidator(_device)]
+
+
+class Section(BaseModel):
+    """A config section: unknown keys are errors; docstrings under fields are their comments."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+
+# ----------------------------------------------------------------------------- training
+class Train(Section):
+    """``train.*``: the recipe, identical for every point of a sweep."""
+
+    budget: Literal["epochs", "flops"] = "epochs"
+    """epochs: every point trains train.epochs (the paper); flops: every point gets the
+    baseline's training FLOPs (6 x MACs x samples), so bigger models see fewer samples."""
+    epochs: float = Field(3.0, gt=0)
+    """Passes over the training set (the baseline's, under budget=flops)."""
+    batch_size: int = Field(128, ge=1)
+    """Global batch: under DDP each of N processes takes batch_size / N."""
+    eval_batch_size: int = Field(512, ge=1)
+    """Batch for held-out evaluation; changes speed, never results."""
+    lr: float = Field(0.2, gt=0)
+    """Peak learning rate for the global batch."""
+    momentum: Fraction = 0.9
+    """SGD momentum."""
+    nesterov: bool = True
+    """Nesterov momentum."""
+    weight_decay: float = Field(5.0e-4, ge=0)
+    """L2 penalty on weights (never on biases and normalisation parameters)."""
+    label_smoothing: Fraction = 0.1
+    """Cross-entropy label smoothing."""
+    warmup_epochs: float = Field(0.5, ge=0)
+    """Linear warmup from zero, then cosine decay to zero over the remaining steps."""
+    eval_every: int = Field(1, ge=1)
+    """Epochs between evaluations on the held-out split."""
+    checkpoint_every: int = Field(1, ge=1)
+    """Epochs between checkpoints (a killed point resumes from the last one)."""
+    loss_check_every: int = Field(25, ge=1)
+    """Steps between reads of the loss: each read waits for the device."""
+    log_every_seconds: float = Field(10.0, gt=0)
+    """Seconds between progress lines."""
+    compile: AutoBool = False
+    """torch.compile the model; auto: on CUDA when the point has compile_min_steps steps."""
+    compile_min_steps: int = Field(1000, ge=1)
+    """Steps a point needs before compile=auto compiles it (compiling costs seconds)."""
+    channels_last: AutoBool = "auto"
+    """channels_last memory format; auto: on (faster on CUDA, and on CPU through oneDNN)."""
+    amp: AutoBool = "auto"
+    """bf16 autocast; auto: on CUDA only."""
+
+    # Keys that decide what a point learns (they make its training key); the rest
+    # decide how it is watched, timed or sped up. Every key is in exactly one list.
+    LEARNING: ClassVar = (
+        "budget", "epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay",
+        "label_smoothing", "warmup_epochs",
+    )  # fmt: skip
+    WATCHING: ClassVar = (
+        "eval_batch_size", "eval_every", "checkpoint_every", "loss_check_every",
+        "log_every_seconds", "compile", "compile_min_steps", "channels_last", "amp",
+    )  # fmt: skip
+
+
+class Logger(Section):
+    """``logger.*``: Weights & Biases, offline unless asked."""
+
+    mode: Literal["offline", "online", "disabled"] = "offline"
+    """offline writes runs under runs/<sweep>/wandb for `wandb sync`; WANDB_MODE overrides."""
+    project: str = "scalebench"
+    """W&B project."""
+    entity: str | None = None
+    """W&B entity (team or user); null: your default."""
+    tags: list[str] = []
+    """Extra tags on every run."""
+    init_timeout: float = Field(30.0, gt=0)
+    """Seconds wandb.init may take before logging is switched off for the run."""
+
+
+class Plan(Section):
+    """``plan.*``: how points are matched to their MAC targets."""
+
+    out: str | None = None
+    """plan.out=FILE.csv: `bench.plan` also writes its table there."""
+    tolerance: Fraction = 0.05
+    """A point further than this from its MAC target is infeasible."""
+    precision: float = Field(0.005, gt=0, lt=0.5)
+    """The solver stops once a candidate is this close to the target."""
+
+
+class Search(Section):
+    """``search.*``: `bench.search`, EfficientNet's phi = 1 grid over alpha, beta, gamma."""
+
+    min: float = Field(1.0, ge=1)
+    """Smallest value of each factor."""
+    max: float = Field(1.4, ge=1)
+    """Largest value of each factor."""
+    step: float = Field(0.2, gt=0)
+    """Grid spacing (0.05 puts the paper's 1.2 / 1.1 / 1.15 on the grid)."""
+    tolerance: float = Field(0.1, gt=0)
+    """Keep candidates with |alpha * beta^2 * gamma^2 - 2| <= tolerance."""
+    seeds: int | list[Annotated[int, Field(ge=0)]] = 1
+    """Seeds per candidate: a count, or a list such as [0, 1, 2]."""
+    mode: Literal["matched", "literal"] = "matched"
+    """matched: every candidate at exactly 2x MACs; literal: d=alpha, w=beta, r=gamma."""
+    out: str | None = None
+    """Where the winner's strategy YAML goes (default: conf/strategy/compound_<model>_<data>)."""
+
+    @model_validator(mode="after")
+    def _grid_goes_up(self) -> Search:
+        if self.max < self.min:
+            raise ValueError(f"max={self.max:g} must be at least min={self.min:g}")
+        return self
+
+    def seed_list(self) -> list[int]:
+        """``seeds`` as a list: a count (3 -> 0, 1, 2) or the explicit seeds."""
+        if isinstance(self.seeds, int):
+            return list(range(self.seeds))
+        return list(self.seeds)
+
+
+# ----------------------------------------------------------------------------- shared bases
+class ModelConfig(Section):
+    """``model.*`` keys every family has; a family's builder declares its own on top.
+
+    A builder is ``build(arch, model: <its config class>, num_classes)``; the
+    type of its ``model`` parameter, a subclass of this one, is its schema.
+    """
+
+    name: str
+    """The family preset's name (folder and W&B tag)."""
+    builder: str
+    """Dotted path of the family's `build(arch, model, num_classes)`."""
+    stages: str | None = None
+    """Module of stage i, e.g. "blocks.{i}" ({n} is i + 1); its children are the blocks.
+    Counting then builds at most two blocks per stage; null counts the whole network."""
+    depth_mult: float = Field(1.0, gt=0)
+    """The baseline's own depth multiplier (efficientnet_b0 with 3.1 is B7's depth)."""
+    width_mult: float = Field(1.0, gt=0)
+    """The baseline's own width multiplier."""
+    depths: list[Annotated[int, Field(ge=1)]]
+    """Blocks per stage, scaled as ceil(d * n)."""
+    widths: list[Annotated[int, Field(ge=1)]]
+    """Channels per stage, scaled and rounded to a multiple of 8."""
+    stem_width: int | None = Field(None, ge=1)
+    """Stem channels (scaled like widths); null: the family's own rule."""
+    head_width: int | None = Field(None, ge=1)
+    """Channels of the layer before the classifier; null: none or the family's own."""
+    drop_rate: Fraction = 0.0
+    """Dropout before the classifier."""
+    drop_path_rate: Fraction = 0.0
+    """Stochastic depth: drop rate of the last block (linear in block index)."""
+    min_resolution: int = Field(8, ge=1)
+    """Smallest input side the network takes (its total stride)."""
+
+    @model_validator(mode="after")
+    def _one_entry_per_stage(self) -> ModelConfig:
+        if len(self.depths) != len(self.widths):
+            raise ValueError(
+                f"depths and widths must list one entry per stage; got {len(self.depths)} "
+                f"depths and {len(self.widths)} widths"
+            )
+        return self
+
+
+class DataConfig(Section):
+    """``data.*`` keys every dataset kind has; each kind's loader declares its own."""
+
+    name: str
+    """The dataset preset's name (folder and W&B tag)."""
+    kind: str
+    """Which loader reads it: shapes, cifar10, cifar100, imagefolder."""
+    num_classes: int | None = Field(None, ge=2)
+    """Number of classes; null: the loader's count (class folders for imagefolder)."""
+    resolution: int = Field(ge=8)
+    """The baseline's input side in pixels."""
+
+
+class Run(Section):
+    """The top level: which point, where it goes, and every section."""
+
+    phi: float = 0.0
+    """Budget level: target MACs = baseline MACs * 2**phi."""
+    seed: int = Field(0, ge=0)
+    """Training seed (weights, batch order, augmentation)."""
+    device: Device = "auto"
+    """auto | cpu | cuda | cuda:N."""
+    threads: int | None = Field(None, ge=1)
+    """CPU threads per job (null: torch's default); 1 when joblib runs 2 jobs on 2 cores."""
+    runs_dir: str = "runs"
+    """Sweeps are written to <runs_dir>/<sweep>/."""
+    sweep: str = "${model.name}-${data.name}-${train.budget}${train.epochs}"
+    """The sweep's folder name; set it when you sweep other keys (say train.lr)."""
+    train: Train = Train()
+    logger: Logger = Logger()
+    plan: Plan = Plan()
+    model: SerializeAsAny[ModelConfig]
+    data: SerializeAsAny[DataConfig]
+    strategy: Any
+    """The scaling strategy (a bench.scaling.Strategy, validated by its class)."""
+    search: Search | None = None
+    """Only in `bench.search`."""
+
+    @field_validator("phi")
+    @classmethod
+    def _sensible_level(cls, phi: float) -> float:
+        if not (math.isfinite(phi) and abs(phi) <= 12):
+            raise ValueError("must be a number between -12 and 12")
+        return phi
+
+
+SECTIONS = {"train": Train, "logger": Logger, "plan": Plan}
+TOP_LEVEL = ("phi", "seed", "device", "threads", "runs_dir", "sweep")
