@@ -1,0 +1,334 @@
+"""Class activation maps of networks scaled each way at equal FLOPs (EfficientNet's Figure 7).
+
+EfficientNet's Figure 7 argues that compound scaling attends to more of the
+object than depth, width or resolution alone at the same FLOPs. Here: one
+column per network (the phi=0 baseline, then every strategy at the sweep's
+largest trained phi), one row per held-out image, each cell the image at the
+column's own input side under the Grad-CAM map of the predicted class.
+
+Networks are rebuilt from result.json (config, rounded architecture) and
+``trained/<point_key>/checkpoint.pt``. Images are chosen by test index alone
+and batched as evaluation batches them, so every column and rerun shows the
+same ones. Grad-CAM is pytorch_grad_cam's, at the last stage's output (the
+model's ``stages`` pattern, else the last Conv2d); on the CPU, since a few
+images through a few small networks cost less than starting a GPU.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import io
+import logging
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from bench.batches import Shard, make_batches
+from bench.data import Data, ImageSet, StreamSet, load_data, num_classes
+from bench.errors import UserError
+from bench.figures import DPI, PALETTE, RC
+from bench.models import build_model, scale_arch
+from bench.scaling import Scale
+from bench.schema import ModelConfig, Run
+from bench.store import atomic_write_bytes, is_point_folder, read_json_or_none
+from bench.tables import format_count, strategy_order
+from bench.validation import validate
+
+log = logging.getLogger("bench.plot")
+
+FORMATS = ("png", "pdf")  # an SVG of embedded bitmaps adds nothing
+CPU = torch.device("cpu")
+CELL = 1.1  # inches per image
+_RIGHT, _WRONG, _INK = PALETTE[2], PALETTE[3], "0.25"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One network of the grid: a point with a checkpoint, or why its strategy has none."""
+
+    label: str  # "baseline" or the strategy
+    phi: float
+    result: dict[str, Any] | None = None
+    missing: str = "no checkpoint"
+
+
+@dataclass(frozen=True)
+class Maps:
+    """One column's cells: RGB images in [0, 1] (N, H, W, 3), heat maps (N, H, W), predictions."""
+
+    images: np.ndarray
+    cams: np.ndarray
+    predicted: list[int]
+    layer: str
+
+
+def cam_figure(sweep_dir: Path, out_dir: Path, images: int = 4) -> list[Path] | None:
+    """Write ``cam.png`` and ``cam.pdf`` into ``out_dir``; None (and one log line) when there
+    is no checkpoint to draw from."""
+    fig = draw_cam(sweep_dir, images)
+    if fig is None:
+        return None
+    try:
+        return save(fig, Path(out_dir), "cam")
+    finally:
+        plt.close(fig)
+
+
+def draw_cam(sweep_dir: Path, images: int = 4) -> Figure | None:
+    """The grid of :func:`cam_figure`, not saved (the caller closes it); None when the sweep
+    kept no checkpoint of a finished point, or its test split cannot be indexed."""
+    if images < 1:
+        raise ValueError(f"images={images}: a grid needs at least one row")
+    sweep_dir = Path(sweep_dir)
+    columns = choose_columns(sweep_dir, read_points(sweep_dir))
+    drawn = [c.result for c in columns if c.result is not None]
+    if not drawn:
+        kept = any((sweep_dir / "trained").glob("*/checkpoint.pt"))
+        why = f"no trained checkpoint under {sweep_dir / 'trained'} (the sweep kept none)"
+        if kept:
+            why = f"no finished point of {sweep_dir} has its checkpoint"
+        log.warning("no class activation maps: %s", why)
+        return None
+    config = validate(drawn[0]["config"])  # a sweep folder holds one data config
+    data = load_data(config.data)
+    labels = test_labels(data)
+    if labels is None:
+        why = "is not ImageFolder-like (no .samples and .targets)"
+        log.warning("no class activation maps: the streamed test split of %s %s", sweep_dir, why)
+        return None
+    indices = pick_images(labels, images)
+    at_side = functools.cache(lambda side: held_out(data, config, side, indices))
+    threads = torch.get_num_threads()
+    # a few small images leave a second thread nothing to do, and on a busy machine
+    # waiting for it made the maps 5x slower (measured)
+    torch.set_num_threads(1)
+    try:
+        maps = [column_maps(c, sweep_dir, at_side) for c in columns]
+    finally:
+        torch.set_num_threads(threads)
+    rows = {i: labels[i] for i in indices}
+    return render(columns, maps, data.classes, rows, sweep_dir.name)
+
+
+# ----------------------------------------------------------------------------- choosing
+def read_points(sweep_dir: Path) -> list[dict[str, Any]]:
+    """Every point's result.json under the sweep, in folder-name order."""
+    if not sweep_dir.is_dir():
+        return []
+    folders = sorted(d for d in sweep_dir.iterdir() if d.is_dir() and is_point_folder(d.name))
+    return [r for r in (read_json_or_none(d / "result.json") for d in folders) if r]
+
+
+def checkpoint_of(sweep_dir: Path, result: dict[str, Any]) -> Path | None:
+    """The checkpoint of the training a finished point used, if the sweep kept it."""
+    key = result.get("point_key")
+    path = sweep_dir / "trained" / str(key) / "checkpoint.pt"
+    return path if key and result.get("status") == "ok" and path.is_file() else None
+
+
+def choose_columns(sweep_dir: Path, points: list[dict[str, Any]]) -> list[Column]:
+    """The baseline (phi=0), then every strategy at the largest phi any finished point with a
+    checkpoint reached; per column its lowest such seed. [] when there is none."""
+    ok = [r for r in points if checkpoint_of(sweep_dir, r)]
+    if not ok:
+        return []
+    order = strategy_order(r["strategy"] for r in points)
+
+    def first(rs: list[dict[str, Any]]) -> dict[str, Any] | None:
+        return min(rs, key=lambda r: (r["seed"], order.index(r["strategy"])), default=None)
+
+    columns = [Column("baseline", 0.0, first([r for r in ok if r["phi"] == 0]), "no phi=0 point")]
+    top = max(r["phi"] for r in ok)
+    for strategy in order if top > 0 else ():
+        mine = first([r for r in ok if r["strategy"] == strategy and r["phi"] == top])
+        at = [r for r in points if r["strategy"] == strategy and r["phi"] == top]
+        bad = ", ".join(sorted({str(r["status"]) for r in at} - {"ok"}))
+        columns.append(Column(strategy, top, mine, (bad or "no checkpoint") if at else "not run"))
+    return columns
+
+
+def pick_images(labels: list[int], count: int) -> list[int]:
+    """The first test image of each class in evaluation order, ``count`` of them (then the
+    next images, when there are fewer classes): fixed by the split alone."""
+    first: dict[int, int] = {}
+    for i, label in enumerate(labels):
+        first.setdefault(int(label), i)
+        if len(first) == count:
+            break
+    chosen = set(first.values())
+    rest = islice((i for i in range(len(labels)) if i not in chosen), count - len(chosen))
+    return sorted(chosen | set(rest))
+
+
+# ----------------------------------------------------------------------------- computing
+def test_labels(data: Data) -> list[int] | None:
+    """The test split's labels in evaluation order; None for a streamed dataset that is not
+    ImageFolder-like (no ``samples`` list to pick from and ``targets`` to read)."""
+    if isinstance(data.test, ImageSet):
+        return data.test.labels.tolist()
+    dataset = data.test.dataset
+    if not (hasattr(dataset, "samples") and hasattr(dataset, "targets")):
+        return None
+    return [int(t) for t in dataset.targets]
+
+
+def held_out(
+    data: Data, config: Run, side: int, indices: list[int]
+) -> tuple[torch.Tensor, np.ndarray]:
+    """Test images ``indices`` as evaluation batches them at ``side`` px: the network's input,
+    and the same pixels un-normalised to RGB in [0, 1] (N, H, W, 3) for display."""
+    wanted = indices
+    if isinstance(data.test, StreamSet):  # read only the chosen files, in this process
+        picked = copy.copy(data.test.dataset)
+        picked.samples = [picked.samples[i] for i in indices]
+        test_set = StreamSet(picked, workers=0)
+        data = replace(data, train=StreamSet(data.train.dataset, workers=0), test=test_set)
+        wanted = list(range(len(indices)))
+    sizes = (config.train.batch_size, config.train.eval_batch_size)
+    _, test = make_batches(data, side, sizes, CPU, config.seed, Shard(), channels_last=False)
+    found: dict[int, torch.Tensor] = {}
+    start = 0
+    for x, _ in test.epoch(0):
+        found |= {i: x[i - start] for i in wanted if start <= i < start + len(x)}
+        start += len(x)
+        if len(found) == len(wanted):
+            break
+    x = torch.stack([found[i] for i in wanted])
+    rgb = ((x * test.std + test.mean) / 255).clamp(0, 1)
+    return x, rgb.permute(0, 2, 3, 1).numpy().astype(np.float32)
+
+
+def rebuild(result: dict[str, Any], checkpoint: Path) -> tuple[nn.Module, Run]:
+    """The point's trained network (eval mode, frozen) from its recorded config and arch."""
+    config = validate(result["config"])
+    extra = result.get("extra_blocks") or 0.0
+    scale = Scale(d=result["depth_mult"], w=result["width_mult"], r=result["res_mult"], extra=extra)
+    arch = scale_arch(config.model, scale)
+    if (list(arch.depths), list(arch.widths)) != (result["depths"], result["widths"]):
+        recorded = f"{result['depths']} {result['widths']}"
+        raise ValueError(f"rebuilds as {list(arch.depths)} {list(arch.widths)}, not {recorded}")
+    model = build_model(config.model, arch, num_classes(config.data))
+    model.load_state_dict(torch.load(checkpoint, map_location=CPU, weights_only=True)["model"])
+    return model.eval().requires_grad_(False), config
+
+
+def target_layer(model: nn.Module, config: ModelConfig) -> tuple[str, nn.Module]:
+    """The last stage (``stages`` formatted with its index i and n = i + 1), else the last
+    Conv2d: the deepest map that still has a spatial layout."""
+    if config.stages:
+        i = len(config.depths) - 1
+        name = config.stages.format(i=i, n=i + 1)
+        return name, model.get_submodule(name)
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Conv2d)][-1]
+
+
+def column_maps(column: Column, sweep_dir: Path, at_side: Callable[[int], tuple]) -> Maps | str:
+    """Grad-CAM of the predicted class for each chosen image (``at_side(px)``: the images as
+    :func:`held_out` gives them), or why the column is empty."""
+    from pytorch_grad_cam import GradCAM  # imports scikit-learn: a second or more
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    result = column.result
+    if result is None:
+        return column.missing
+    try:
+        model, config = rebuild(result, checkpoint_of(sweep_dir, result))
+    except (UserError, ValueError, TypeError, RuntimeError, OSError, KeyError) as exc:
+        log.warning("class activation maps: %s left empty: %s", column.label, exc)
+        return "cannot rebuild it"
+    name, layer = target_layer(model, config.model)
+    x, rgb = at_side(int(result["resolution"]))
+    with torch.no_grad():
+        predicted = model(x).argmax(1).tolist()
+    targets = [ClassifierOutputTarget(p) for p in predicted]
+    with GradCAM(model=model, target_layers=[layer]) as cam:
+        # the input alone asks for gradients, so the frozen weights keep none
+        cams = cam(input_tensor=x.detach().requires_grad_(), targets=targets)
+    return Maps(rgb, cams, predicted, name)
+
+
+# ----------------------------------------------------------------------------- drawing
+def title(column: Column) -> str:
+    """Strategy and phi (and the seed when not 0), input side and MACs, top-1."""
+    result = column.result
+    if result is None:
+        return f"{column.label} · phi={column.phi:g}"
+    seed = f" · seed {result['seed']}" if result["seed"] else ""
+    top1 = "—" if result.get("top1") is None else f"{100 * result['top1']:.1f}%"
+    return (
+        f"{column.label} · phi={result['phi']:g}{seed}\n"
+        f"{result['resolution']} px · {format_count(result.get('macs'))} MACs\ntop-1 {top1}"
+    )
+
+
+def render(
+    columns: list[Column],
+    maps: list[Maps | str],
+    classes: list[str],
+    rows: dict[int, int],
+    sweep: str,
+) -> Figure:
+    """Networks in columns, images in rows (``rows``: test index -> true class, shown on the
+    left); an empty column says why in its first cell."""
+    layers = ", ".join(sorted({m.layer for m in maps if isinstance(m, Maps)}))
+    with plt.rc_context(RC):
+        size = (CELL * len(columns) + 0.45, CELL * len(rows) + 0.8)
+        fig, axes = plt.subplots(
+            len(rows), len(columns), figsize=size, squeeze=False, layout="constrained"
+        )
+        text = f"{sweep} · Grad-CAM of the predicted class at {layers} (last stage)"
+        fig.suptitle(text, fontsize=6.5, color=_INK)
+        for c, (column, cells) in enumerate(zip(columns, maps, strict=True)):
+            axes[0, c].set_title(title(column), fontsize=6, linespacing=1.3)
+            for r, truth in enumerate(rows.values()):
+                _cell(axes[r, c], cells, r, truth, classes)
+        for r, (i, truth) in enumerate(rows.items()):
+            axes[r, 0].set_ylabel(f"{classes[truth]}\ntest #{i}", fontsize=5.5, color=_INK)
+    return fig
+
+
+def _cell(ax: plt.Axes, cells: Maps | str, row: int, truth: int, classes: list[str]) -> None:
+    """One image under its heat map, the predicted class below it in green ✓ or red ✗."""
+    from pytorch_grad_cam.utils.image import show_cam_on_image
+
+    ax.set(xticks=[], yticks=[])
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if isinstance(cells, str):
+        if row == 0:
+            why = textwrap.fill(cells, 18)
+            ax.text(0.5, 0.5, why, ha="center", va="center", color=_INK, fontsize=6)
+        return
+    ax.imshow(show_cam_on_image(cells.images[row], cells.cams[row], use_rgb=True))
+    predicted = cells.predicted[row]
+    right = predicted == truth
+    label = f"{'✓' if right else '✗'} {classes[predicted]}"
+    ax.set_xlabel(label, fontsize=5.5, color=_RIGHT if right else _WRONG, labelpad=1.5)
+
+
+def save(fig: Figure, out_dir: Path, name: str, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    """:func:`bench.figures.save_figure` for the formats asked only: the layout settled, then
+    frozen; atomic writes; no creation date, so the same sweep gives the same PDF."""
+    paths = []
+    with plt.rc_context(RC):
+        for _ in range(2):  # constrained layout settles in two passes
+            fig.draw_without_rendering()
+        fig.set_layout_engine("none")
+        for fmt in formats:
+            buffer = io.BytesIO()
+            metadata = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}.get(fmt)
+            fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+            paths.append(Path(out_dir) / f"{name}.{fmt}")
+            atomic_write_bytes(paths[-1], buffer.getvalue())
+    return paths
