@@ -1,210 +1,103 @@
-"""``python -m bench.plot SWEEP_DIR [SWEEP_DIR ...] [--out DIR]``: figures and tables.
+"""``python -m bench.plot SWEEP_DIR [SWEEP_DIR ...] [options]``: figures and tables of sweeps.
 
-Reads every ``SWEEP_DIR/*/result.json`` (one per point; folders such as
-``trained/``, ``wandb/``, ``figures/`` hold none and are skipped) into one
-flat pandas table and writes, atomically:
-
-    <out>/results.csv                       one row per point
-    <out>/figures/<name>.png|.pdf|.svg      bench.figures.FIGURE_NAMES
-    <out>/tables/results_table.md|.tex      bench.tables (EfficientNet Table 3 style)
-
-``<out>`` is the sweep folder itself for one sweep. Several sweeps are drawn
-together (colour per strategy, line style per sweep) into ``--out DIR``,
-by default ``<first SWEEP_DIR>/combined/``; their own folders are not touched.
-
-The end-of-sweep Hydra callback calls :func:`build_report` and logs the
-returned figures and table to W&B itself; this module never imports wandb.
+The command line only; what is drawn and written is :func:`bench.report.build_report`'s.
+Every option's default is the ``plot`` config section's (:class:`bench.schema.Plot`),
+declared once there, so ``bench.plot`` and the end of a sweep draw alike. Bad input is
+one ``error:`` line on stderr and exit 1.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
+import contextlib
 import logging
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pandas as pd
+from pydantic import ValidationError
 
+from bench.checks import one_line
 from bench.errors import UserError, exit_on_user_error
-from bench.record import csv_columns, csv_row, int_columns
-from bench.store import NOT_POINTS, atomic_write_text, is_point_folder
+from bench.report import Report, build_report
+from bench.schema import Plot
 
-log = logging.getLogger("bench.plot")
+__all__ = ["Report", "build_report", "describe", "main", "parse_args"]
 
-USAGE = """\
-usage: python -m bench.plot SWEEP_DIR [SWEEP_DIR ...] [--out DIR]
-
-Build figures (top-1 vs FLOPs, params, activations, throughput, wall time;
-Pareto frontier) and tables from the result.json files under each SWEEP_DIR.
-
-  one SWEEP_DIR   writes SWEEP_DIR/results.csv, SWEEP_DIR/figures/, SWEEP_DIR/tables/
-  several         draws them together into --out DIR (default: FIRST/combined/)
-  --out DIR       where to write instead
-  -h, --help      show this help
+DESCRIPTION = """\
+Figures (top-1 against FLOPs, parameters, activations, throughput, wall time,
+latency; Pareto front; learning curves; class activation maps) and tables
+(results, fits) from the result.json files under each SWEEP_DIR. One SWEEP_DIR
+writes into it; several are drawn together into --out (default FIRST/combined/),
+with a by-budget comparison when they differ only in the training budget and a
+cross-family figure when they hold different models on the same data.
 """
 
-INTERFACE = csv_columns()  # results.csv's columns, in order (bench.record)
-INT_COLUMNS = int_columns()
-STATUS_RANK = {"ok": 0, "diverged": 1, "failed": 2}
+
+def _doc(key: str) -> str:
+    """The ``plot.<key>`` comment of the schema, and its default."""
+    field = Plot.model_fields[key]
+    default = field.default
+    shown = ",".join(default) if isinstance(default, list) else default
+    text = " ".join((field.description or "").split()).replace("%", "%%")  # argparse formats it
+    return f"{text} (default: {shown})"
 
 
-@dataclass
-class Report:
-    """What :func:`build_report` wrote: the table it drew from and every output path."""
+class _Parser(argparse.ArgumentParser):
+    """argparse whose mistakes are one ``error:`` line and exit 1, as every bench command."""
 
-    table: pd.DataFrame
-    figures: dict[str, list[Path]]
-    tables: dict[str, Path]
-    csv: Path
-    missing: int
-    out_dir: Path
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(f"{message} (see python -m bench.plot --help)")
 
 
-def read_sweep(sweep_dir: Path) -> tuple[list[dict[str, Any]], int]:
-    """Flat rows of one sweep's points, and how many point folders have no readable result yet."""
-    sweep_dir = Path(sweep_dir)
-    if not sweep_dir.exists():
-        raise UserError(f"{sweep_dir} does not exist")
-    if not sweep_dir.is_dir():
-        raise UserError(f"{sweep_dir} is not a folder (expected a sweep folder such as runs/NAME)")
-    rows, missing = [], 0
-    for folder in sorted(p for p in sweep_dir.iterdir() if p.is_dir()):
-        if folder.name in NOT_POINTS or folder.name.startswith("."):
-            continue
-        path = folder / "result.json"
-        if not path.is_file():
-            missing += is_point_folder(folder.name)
-            continue
-        try:
-            result = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            log.warning("skipping unreadable %s: %s", path, exc)
-            missing += 1
-            continue
-        row = csv_row(result)
-        row["point"] = folder.name
-        row["_mtime"] = path.stat().st_mtime
-        rows.append(row)
-    if not rows:
-        pending = f" ({_folders(missing)} without one yet)" if missing else ""
-        raise UserError(f"no result.json under {sweep_dir}{pending}")
-    return rows, missing
+def _list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
-def _folders(n: int) -> str:
-    return f"{n} point folder{'' if n == 1 else 's'}"
-
-
-def sweep_labels(sweep_dirs: list[Path]) -> list[str]:
-    """A distinct name per sweep folder: its name, or parent/name when names collide."""
-    names = [Path(d).resolve().name for d in sweep_dirs]
-    labels = [
-        f"{Path(d).resolve().parent.name}/{n}" if names.count(n) > 1 else n
-        for d, n in zip(sweep_dirs, names, strict=True)
-    ]
-    return [lab if labels.count(lab) == 1 else f"{lab}#{i + 1}" for i, lab in enumerate(labels)]
-
-
-def load_results(sweep_dirs: list[Path]) -> tuple[pd.DataFrame, int]:
-    """Every point of every sweep as one flat table (``sweep`` names its folder), and the missing.
-
-    Rows are sorted by sweep, strategy order, phi and seed. When two folders
-    hold the same (sweep, strategy, phi, seed) (``phi1`` and ``phi1.0``), the
-    best status, then the newest file, is kept.
-    """
-    from bench.tables import strategy_order
-
-    rows, missing, labels = [], 0, sweep_labels(sweep_dirs)
-    for sweep_dir, label in zip(sweep_dirs, labels, strict=True):
-        found, absent = read_sweep(sweep_dir)
-        rows += [row | {"sweep": label} for row in found]
-        missing += absent
-    table = pd.DataFrame(rows)
-    for column in INTERFACE:
-        if column not in table:
-            table[column] = None
-    table = _dedupe(table)
-    order = {s: i for i, s in enumerate(strategy_order(table["strategy"].astype(str)))}
-    sweeps = {s: i for i, s in enumerate(labels)}
-    table = (
-        table.assign(_sw=table["sweep"].map(sweeps), _st=table["strategy"].map(order))
-        .sort_values(["_sw", "_st", "phi", "seed"], kind="stable")
-        .drop(columns=["_sw", "_st", "_mtime"])
-        .reset_index(drop=True)
+def parser() -> argparse.ArgumentParser:
+    """The command line's parser; defaults are None so only what was given overrides Plot."""
+    p = _Parser(prog="python -m bench.plot", description=DESCRIPTION,
+                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("sweeps", nargs="+", type=Path, metavar="SWEEP_DIR", help="a sweep folder")
+    out = "where to write (default: the sweep folder; FIRST/combined for several)"
+    p.add_argument("--out", type=Path, metavar="DIR", help=out)
+    p.add_argument("--formats", type=_list, metavar="LIST", help="png,pdf,svg: " + _doc("formats"))
+    p.add_argument("--width", choices=("single", "double"), help=_doc("width"))
+    p.add_argument(
+        "--strategies",
+        type=_list,
+        metavar="LIST",
+        help="depth,width: draw and tabulate only these (results.csv keeps all)",
     )
-    extras = [c for c in table.columns if c not in INTERFACE and c != "point"]
-    return table[INTERFACE + ["point"] + extras], missing
+    p.add_argument(
+        "--no-caption",
+        dest="caption",
+        action="store_false",
+        default=None,
+        help="no caption on the figures (still written beside each as .txt)",
+    )
+    p.add_argument("--interval", choices=("t95", "sd", "range"), help=_doc("interval"))
+    p.add_argument(
+        "--fit-lines", dest="fit_lines", action="store_true", default=None, help=_doc("fit_lines")
+    )
+    p.add_argument("--cam-images", dest="cam_images", type=int, metavar="N",
+                   help=_doc("cam_images"))  # fmt: skip
+    return p
 
 
-def _dedupe(table: pd.DataFrame) -> pd.DataFrame:
-    keys = ["sweep", "strategy", "phi", "seed"]
-    rank = table["status"].map(STATUS_RANK).fillna(3)
-    ranked = table.assign(_rank=rank).sort_values(["_rank", "_mtime"], ascending=[True, False])
-    kept = ranked.drop_duplicates(keys).drop(columns="_rank")
-    if len(kept) < len(table):
-        log.warning("%d duplicate point folders ignored", len(table) - len(kept))
-    return kept
-
-
-def write_csv(table: pd.DataFrame, path: Path) -> Path:
-    """``results.csv``: one row per point; integer columns stay integers even with gaps."""
-    out = table.copy()
-    for column in INT_COLUMNS:
-        if column in out:
-            out[column] = pd.to_numeric(out[column], errors="coerce").round().astype("Int64")
-    atomic_write_text(path, out.to_csv(index=False))
-    return path
-
-
-def default_out_dir(sweep_dirs: list[Path]) -> Path:
-    """The sweep folder itself for one sweep; ``<first>/combined`` for several."""
-    first = Path(sweep_dirs[0])
-    return first if len(sweep_dirs) == 1 else first / "combined"
-
-
-def build_report(sweep_dirs: list[Path], out_dir: Path | None = None) -> Report:
-    """Read the sweeps' results and write the CSV, figures and tables; see the module doc.
-
-    Raises :class:`UserError` when a folder does not exist or holds no
-    result.json. Safe to call while points are still running: what is
-    missing is counted (``Report.missing``) and said on the figures.
-    """
-    from bench.figures import build_figures
-    from bench.tables import write_tables
-
-    sweep_dirs = [Path(d) for d in sweep_dirs]
-    if not sweep_dirs:
-        raise UserError("no sweep folder given")
-    table, missing = load_results(sweep_dirs)
-    out = Path(out_dir) if out_dir is not None else default_out_dir(sweep_dirs)
-    csv = write_csv(table, out / "results.csv")
-    figures = build_figures(table, out / "figures", missing=missing)
-    tables = write_tables(table, out / "tables")
-    return Report(table, figures, tables, csv, missing, out)
-
-
-def parse_args(argv: list[str]) -> tuple[list[Path], Path | None] | None:
-    """Paths and ``--out``; None when help was asked for."""
-    paths: list[Path] = []
-    out: Path | None = None
-    args = iter(argv)
-    for arg in args:
-        if arg in ("-h", "--help"):
-            return None
-        if arg == "--out" or arg.startswith("--out="):
-            value = arg.partition("=")[2] if "=" in arg else next(args, "")
-            if not value:
-                raise UserError("--out needs a folder: --out DIR")
-            out = Path(value)
-        elif arg.startswith("-") and arg != "-":
-            raise UserError(f"unknown option {arg}; usage: python -m bench.plot SWEEP_DIR ...")
-        else:
-            paths.append(Path(arg))
-    if not paths:
-        raise UserError("no sweep folder given; usage: python -m bench.plot SWEEP_DIR ...")
-    return paths, out
+def parse_args(argv: list[str]) -> tuple[list[Path], Path | None, Plot, list[str] | None]:
+    """Sweep folders, ``--out``, the plot options (Plot's defaults, overridden by the flags
+    given) and ``--strategies``."""
+    args = parser().parse_args(argv)
+    given = {k: getattr(args, k) for k in Plot.model_fields if getattr(args, k, None) is not None}
+    try:
+        options = Plot.model_validate(given)
+    except ValidationError as exc:
+        flag = str(exc.errors()[0]["loc"][0]).replace("_", "-")
+        raise UserError(f"--{flag}: {one_line(exc)}") from None
+    if args.strategies is not None and not args.strategies:
+        raise UserError("--strategies needs at least one strategy: --strategies depth,width")
+    return list(args.sweeps), args.out, options, args.strategies
 
 
 def describe(report: Report) -> list[str]:
@@ -213,21 +106,39 @@ def describe(report: Report) -> list[str]:
     by_status = ", ".join(f"{n} {s}" for s, n in counts.items())
     lines = [f"{len(report.table)} points ({by_status})"]
     if report.missing:
-        lines.append(f"{_folders(report.missing)} without result.json (running or killed)")
+        s = "" if report.missing == 1 else "s"
+        lines.append(f"{report.missing} point folder{s} without result.json (running or killed)")
     lines.append(str(report.csv))
     lines += [str(p) for paths in report.figures.values() for p in paths]
     lines += [str(p) for p in report.tables.values()]
     return lines
 
 
+@contextlib.contextmanager
+def _notes_on_stderr() -> Iterator[None]:
+    """The report's notes (what was not drawn and why; problems) on stderr, one line each."""
+    log = logging.getLogger("bench.plot")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    saved = log.level, log.propagate
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.level, log.propagate = saved
+
+
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> None:
-    """The command line: see :data:`USAGE`."""
-    parsed = parse_args(sys.argv[1:] if argv is None else argv)
-    if parsed is None:
-        print(USAGE, end="")
-        return
-    report = build_report(*parsed)
+    """The command line: see ``python -m bench.plot --help``."""
+    sweeps, out, options, strategies = parse_args(sys.argv[1:] if argv is None else argv)
+    with _notes_on_stderr():
+        report = build_report(sweeps, out, options, strategies)
+    for line in report.problems:
+        print(f"warning: {line}", file=sys.stderr)
     print("\n".join(describe(report)))
 
 

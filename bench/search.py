@@ -125,7 +125,7 @@ def realizable(config: Run, candidates: list[Candidate]) -> list[Candidate]:
             name=c.name, alpha=c.alpha, beta=c.beta, gamma=c.gamma, mode=config.search.mode
         )
         point = planner.solve(strategy, 1.0)
-        if point.infeasible:
+        if not point.within_tolerance:  # candidates are compared at equal FLOPs: no misses
             log.warning("skipping alpha/beta/gamma=%s: %s", c.label, point.note)
         else:
             kept.append(c)
@@ -225,7 +225,7 @@ def draw(table: pd.DataFrame, out_dir: Path, title: str) -> list[Path]:
     """Top-1 of every candidate with its 95% interval; the winner and the paper's point marked."""
     import matplotlib.pyplot as plt
 
-    from bench.figures import PALETTE, RC, save_figure
+    from bench.report.style import PALETTE, RC, save_figure
 
     shown = table.dropna(subset=["top1"]).sort_values("product")
     with plt.rc_context(RC):

@@ -94,6 +94,13 @@ def make_result(
         target_macs=int(round(target)),
         macs_ratio=macs / target,
         within_tolerance=abs(macs / target - 1) <= 0.05,
+        still_improving=phi >= 3,  # the largest networks were still learning
+        above_chance=status == "ok",
+        num_classes=10,
+        test_images=2000,
+        latency_ms=0.5 + macs / 2e6,
+        inference_images_per_sec=2e10 / macs,
+        peak_memory_mb=100.0 + macs / 1e5,
         epochs=epochs,
         train_flops=6.0 * macs * samples,
         wall_seconds=samples / throughput + 3.0 + seed * 0.5,
@@ -130,13 +137,15 @@ def write_sweep(
     failed: Iterable[tuple[str, float, int]] = (("resolution", 3, 2),),
     pending: Iterable[tuple[str, float, int]] = (("compound", 4, 0),),
     top1: Mapping[tuple[str, float, int], float] | None = None,
+    extra: Mapping[tuple[str, float, int], Mapping[str, Any]] | None = None,
     clutter: bool = True,
     points: int | None = None,
     **fields: Any,
 ) -> Path:
     """A sweep folder with every (strategy, phi, seed) point, some diverged or failed.
 
-    ``pending`` points get a folder but no result.json (still running, or
+    ``extra`` sets fields of single points (``{("depth", 2, 0): {"above_chance":
+    False}}``). ``pending`` points get a folder but no result.json (still running, or
     killed); ``clutter`` adds the folders a real sweep has besides its points
     (``trained/``, ``wandb/``, ``.hydra/``, ``figures/``). ``points=N`` writes
     exactly N points of the large layout instead (5 strategies x 8 levels x
@@ -153,7 +162,8 @@ def write_sweep(
     keys = [(st, phi, seed) for seed in seeds for st in strategies for phi in phis]
     for key in keys[:points]:
         status = bad.get(key, "ok")
-        write_result(sweep_dir, make_result(*key, status, top1=top1.get(key), **fields))
+        result = make_result(*key, status, top1=top1.get(key), **fields)
+        write_result(sweep_dir, result | dict((extra or {}).get(key, {})))
     for strategy, phi, seed in pending:
         (sweep_dir / point_name(strategy, phi, seed) / ".hydra").mkdir(parents=True, exist_ok=True)
     if clutter:

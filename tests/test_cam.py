@@ -17,8 +17,10 @@ from bench.config import compose_config
 from bench.data import load_data
 from bench.models import build_model, scale_arch
 from bench.point import run_point
+from bench.report import build_report
 from bench.report.cam import cam_figure, draw_cam, held_out, pick_images, target_layer
 from bench.scaling import Scale
+from bench.schema import Plot
 from bench.validation import validate
 
 STRATEGIES = ("depth", "width", "resolution")
@@ -64,9 +66,10 @@ def column(fig: plt.Figure, c: int) -> list[plt.Axes]:
 
 def test_grid_has_the_baseline_and_each_strategy_at_the_top_level(sweep, tmp_path):
     paths = cam_figure(sweep, tmp_path / "figures")
-    assert [p.name for p in paths] == ["cam.png", "cam.pdf"]
+    assert [p.name for p in paths] == ["cam.png", "cam.pdf", "cam.txt"]
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert paths[1].read_bytes()[:5] == b"%PDF-"
+    assert "Grad-CAM of the predicted class at blocks.3" in paths[2].read_text()
 
     fig = draw_cam(sweep, images=3)
     try:
@@ -138,6 +141,25 @@ def test_a_sweep_without_checkpoints_gives_no_figure_and_one_line(sweep, tmp_pat
     ]
     assert not (copy / "figures").exists()
     assert cam_figure(tmp_path / "no-such-sweep", tmp_path / "figures") is None
+
+
+def test_the_report_draws_the_grid_when_checkpoints_exist(sweep, tmp_path, caplog):
+    out = tmp_path / "report"
+    options = Plot(formats=["svg", "png"], cam_images=2, caption=False)
+    report = build_report([sweep], out, options, strategies=["depth", "width"])
+    assert [p.name for p in report.figures["cam"]] == ["cam.png", "cam.txt"]  # no SVG of bitmaps
+    assert "Grad-CAM" in (out / "figures" / "cam.txt").read_text()
+    fig = draw_cam(sweep, images=2, strategies=["depth", "width"])
+    try:
+        assert grid(fig) == (2, 3)  # the baseline, depth and width: the filter holds
+    finally:
+        plt.close(fig)
+    # one evaluation per point (train.epochs=1): nothing to draw a learning curve from
+    assert "learning_curves" not in report.figures
+    with caplog.at_level(logging.INFO, logger="bench.plot"):
+        none = build_report([sweep], out, Plot(formats=["png"], cam_images=0))
+    assert "cam" not in none.figures
+    assert "no class activation maps: plot.cam_images=0" in [r.getMessage() for r in caplog.records]
 
 
 def test_another_family_uses_its_own_last_stage(tmp_path):

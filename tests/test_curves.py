@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from fake_results import make_result
 
-from bench.figures import FIGSIZE, FORMATS
 from bench.report.curves import WIDE, learning_curves, plot_learning_curves
+from bench.report.style import FIGSIZE, FORMATS
 
 EPOCHS = 8
 PHIS = (0, 1, 2)
@@ -137,12 +137,22 @@ def test_nothing_to_draw(close_figures):
     fig.draw_without_rendering()
 
 
-def test_writes_three_files(tmp_path):
+def test_writes_every_format_and_the_caption(tmp_path):
     out = tmp_path / "figures"
     out.mkdir()
     before = len(plt.get_fignums())
     paths = learning_curves(results_for(["depth", "width", "compound"]), out)
-    assert sorted(p.name for p in paths) == sorted(f"learning_curves.{f}" for f in FORMATS)
+    names = [f"learning_curves.{f}" for f in FORMATS] + ["learning_curves.txt"]
+    assert sorted(p.name for p in paths) == sorted(names)
     assert all(p.parent == out and p.stat().st_size > 0 for p in paths)
     assert paths[0].read_bytes().startswith(b"\x89PNG")
+    assert "one line per seed" in (out / "learning_curves.txt").read_text()
     assert len(plt.get_fignums()) == before  # closed after saving
+
+
+def test_formats_and_no_caption(tmp_path, close_figures):
+    paths = learning_curves(results_for(["depth"]), tmp_path, formats=["pdf"], caption=False)
+    assert [p.name for p in paths] == ["learning_curves.pdf", "learning_curves.txt"]
+    assert plot_learning_curves(results_for(["depth"]), caption=False).get_suptitle() == ""
+    wide = plot_learning_curves(results_for(["depth"]), width="double")
+    assert wide.get_figwidth() == pytest.approx(WIDE)

@@ -1,12 +1,8 @@
-"""bench.plot and bench.figures: the results table, the CSV, every figure, the CLI."""
+"""bench.report: the results table, the CSV, every top-1 figure, formats and captions."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -15,20 +11,16 @@ from fake_results import make_result, point_name, write_big_sweep, write_result,
 from PIL import Image
 
 from bench.errors import UserError
-from bench.figures import (
-    DPI,
-    FIGSIZE,
-    FIGURE_NAMES,
-    caption,
-    pareto_front,
-    plot_pareto,
-    plot_top1_vs,
-    prepare,
-    strategy_colors,
-)
-from bench.plot import INTERFACE, build_report, load_results
+from bench.report import FIGURE_NAMES, build_report
+from bench.report.cost import caption, plot_top1_vs
+from bench.report.fits import fit_strategies
+from bench.report.pareto import pareto_front, plot_pareto
+from bench.report.prepared import prepare
+from bench.report.results import INTERFACE, load_results
+from bench.report.style import DPI, FIGSIZE, WIDTHS, strategy_colors
+from bench.schema import Plot
 
-REPO = Path(__file__).resolve().parent.parent
+PNG = Plot(formats=["png"])  # what most tests need: one format is a third of the time
 POINTS = 4 * 4 * 3  # write_sweep's default: strategies x levels x seeds
 
 
@@ -57,43 +49,74 @@ def test_csv_has_one_row_per_point_and_the_interface_columns(report):
 
 def test_pending_point_folders_are_counted_and_clutter_ignored(report):
     assert report.missing == 1  # compound_phi4_seed0 has no result.json yet
+    # bench.diagnostics' lines, for the caller to show
+    assert [line.split(" (")[0].split(":")[0] for line in report.problems] == [
+        "1 of 48 points failed",
+        "1 of 48 points diverged",
+        "10 of 48 points were still improving when their budget ended",
+    ]
     assert "trained" not in set(report.table["point"])
     assert report.table["point"].str.match(r".+_phi.+_seed\d+").all()
 
 
-def test_every_figure_in_three_formats(report):
-    assert set(report.figures) == set(FIGURE_NAMES)
-    for name, paths in report.figures.items():
-        assert [p.suffix for p in paths] == [".png", ".pdf", ".svg"], name
-        assert all(
-            p.parent == report.out_dir / "figures" and p.stat().st_size > 1000 for p in paths
-        )
-        png, pdf, svg = paths
+def test_every_figure_in_three_formats_with_its_caption(report):
+    assert set(FIGURE_NAMES) <= set(report.figures)
+    assert "top1_vs_latency" in FIGURE_NAMES
+    for name in FIGURE_NAMES:
+        paths = report.figures[name]
+        assert [p.suffix for p in paths] == [".png", ".pdf", ".svg", ".txt"], name
+        assert all(p.parent == report.out_dir / "figures" and p.stat().st_size > 0 for p in paths)
+        png, pdf, svg, txt = paths
         with Image.open(png) as image:
             image.verify()
         with Image.open(png) as image:
             assert image.size == (round(FIGSIZE[0] * DPI), round(FIGSIZE[1] * DPI))
         assert pdf.read_bytes().startswith(b"%PDF")
         assert b"<svg" in svg.read_bytes()[:2000]
+        # the caption beside the figure is the one on it, unwrapped
+        assert txt.read_text().startswith("tiny on shapes · 5 epochs per point · seeds: 3\n")
+    assert "Pareto frontier" in report.figures["pareto"][-1].read_text()
+
+
+def test_formats_width_and_captions_off_the_figure(tmp_path):
+    sweep = write_sweep(tmp_path / "s", strategies=("depth", "width"), phis=(0, 1), pending=())
+    options = Plot(formats=["pdf", "png"], width="double", caption=False)
+    report = build_report([sweep], options=options)
+    paths = report.figures["top1_vs_macs"]
+    assert [p.name for p in paths] == ["top1_vs_macs.pdf", "top1_vs_macs.png", "top1_vs_macs.txt"]
+    assert not (sweep / "figures" / "top1_vs_macs.svg").exists()
+    with Image.open(paths[1]) as image:
+        assert image.size[0] == round(WIDTHS["double"] * DPI)
+    assert "band: 95% t-interval of the mean" in paths[2].read_text()  # written though not drawn
+    prep = prepare(report.table, options=options)
+    for fig in (plot_top1_vs(prep), plot_pareto(prep)):
+        assert fig.get_suptitle() == "" and fig.get_figwidth() == WIDTHS["double"]
+        plt.close(fig)
 
 
 def test_tables_are_written(report):
     assert report.tables["markdown"] == report.out_dir / "tables" / "results_table.md"
     assert "| 3 | width" in report.tables["markdown"].read_text()
     assert r"\toprule" in report.tables["latex"].read_text()
+    names = {k: p.name for k, p in report.tables.items() if k.startswith("fits_")}
+    assert names == {"fits_csv": "fits.csv", "fits_markdown": "fits.md", "fits_latex": "fits.tex"}
+    fits = pd.read_csv(report.tables["fits_csv"])
+    assert list(fits["strategy"]) == ["depth", "width", "resolution", "compound"]
+    assert (fits["b"] > 0).all()  # every fake strategy improves with MACs
 
 
 def test_diverged_and_failed_points_are_drawn_and_counted(report):
     fig = plot_top1_vs(report.table, "top1_vs_macs", missing=report.missing)
     try:
         labels = [t.get_text() for t in fig.legends[0].get_texts()]
-        assert labels == ["depth", "width", "resolution", "compound", "diverged", "failed"]
+        assert labels == ["depth", "width", "resolution", "compound", "diverged", "failed",
+                          "still improving"]  # fmt: skip
         text = fig.get_suptitle()
         assert "tiny on shapes · 5 epochs per point · seeds: 3" in text
         assert "1 diverged, 1 failed" in text and "1 pending" in text
         ax = fig.axes[0]
         colors = strategy_colors(report.table["strategy"])
-        marks = {line.get_marker(): line for line in ax.get_lines() if line.get_marker() in "x+"}
+        marks = {m: line for line in ax.get_lines() if (m := line.get_marker()) in ("x", "+")}
         assert set(marks) == {"x", "+"}
         assert marks["x"].get_color() == colors["width"]  # width phi=3 seed 1 diverged
         assert marks["+"].get_color() == colors["resolution"]
@@ -125,9 +148,10 @@ def test_mean_curve_and_band_are_the_seed_mean_and_interval(tmp_path):
     fig = plot_top1_vs(load_results([sweep])[0])
     try:
         ax = fig.axes[0]
-        curve = next(line for line in ax.get_lines() if line.get_marker() == "o")
+        curve = next(line for line in ax.get_lines() if line.get_gid() == "mean")
         assert curve.get_ydata()[1] == pytest.approx(100 * (0.70 + 0.72 + 0.75) / 3)
-        band = ax.collections[0].get_paths()[0].vertices[:, 1]
+        (band,) = [c for c in ax.collections if c.get_gid() == "band"]
+        band = band.get_paths()[0].vertices[:, 1]
         half = 4.3027 * pd.Series([70.0, 72.0, 75.0]).std() / 3**0.5
         assert band.max() == pytest.approx(72.3333 + half, abs=1e-3)
     finally:
@@ -181,7 +205,7 @@ def test_combining_two_sweeps(tmp_path):
         failed=(),
         pending=(),
     )
-    report = build_report([a, b])
+    report = build_report([a, b], options=PNG)
     assert report.out_dir == a / "combined"
     assert not (a / "results.csv").exists() and not (b / "figures" / "top1_vs_macs.png").exists()
     csv = pd.read_csv(report.csv)
@@ -196,9 +220,9 @@ def test_combining_two_sweeps(tmp_path):
         assert "equal training FLOPs" in fig.get_suptitle()
     finally:
         plt.close(fig)
-    out = build_report([a, b], out_dir=tmp_path / "both")
+    out = build_report([a, b], out_dir=tmp_path / "both", options=PNG)
     assert out.csv == tmp_path / "both" / "results.csv"
-    assert (tmp_path / "both" / "figures" / "pareto.svg").exists()
+    assert (tmp_path / "both" / "figures" / "pareto.png").exists()
 
 
 def test_same_named_sweep_folders_stay_apart(tmp_path):
@@ -252,7 +276,8 @@ def test_failed_point_without_costs_is_placed_at_its_level(tmp_path):
 def test_a_sweep_where_everything_failed_still_draws(tmp_path):
     sweep = tmp_path / "s"
     write_result(sweep, make_result("depth", 0, 0, "failed"))
-    report = build_report([sweep])
+    report = build_report([sweep], options=PNG)
+    assert {"top1_vs_macs", "pareto"} <= set(report.figures)
     assert all(p.exists() for paths in report.figures.values() for p in paths)
     assert "failed" in report.tables["markdown"].read_text()
 
@@ -274,55 +299,96 @@ def test_two_hundred_points_render(tmp_path):
     report = build_report([sweep])
     assert len(report.table) == 200
     assert all(p.stat().st_size > 0 for paths in report.figures.values() for p in paths)
+    # one evaluation per point and no checkpoint: the costly figures are skipped, and say so
+    assert "learning_curves" not in report.figures and "cam" not in report.figures
+    assert "no learning curves: no point evaluated more than once" in report.notes
 
 
-# ---------------------------------------------------------------- CLI
+# ---------------------------------------------------------------- options and wired-in parts
 
 
-def bench_plot(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "bench.plot", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=REPO,
-    )
+def test_strategy_filter_draws_and_tabulates_only_those(tmp_path):
+    sweep = write_sweep(tmp_path / "s", phis=(0, 1), pending=())
+    report = build_report([sweep], options=PNG, strategies=["width", "depth"])
+    assert set(report.table["strategy"]) == {"depth", "width"}
+    assert set(pd.read_csv(report.csv)["strategy"]) == {"depth", "width", "resolution", "compound"}
+    markdown = report.tables["markdown"].read_text()
+    assert "| 1 | depth" in markdown and "resolution" not in markdown
+    assert set(pd.read_csv(report.tables["fits_csv"])["strategy"]) == {"depth", "width"}
+    fig = plot_top1_vs(report.table)
+    try:
+        labels = [t.get_text() for t in fig.legends[0].get_texts()]
+        assert labels[:2] == ["depth", "width"] and "compound" not in labels
+    finally:
+        plt.close(fig)
+    with pytest.raises(UserError, match="strategy linear not in the results; they have: depth"):
+        build_report([sweep], options=PNG, strategies=["linear"])
 
 
-def test_cli_writes_and_prints_the_paths(tmp_path):
-    sweep = write_sweep(tmp_path / "s", strategies=("depth", "width"), phis=(0, 1))
-    proc = bench_plot(str(sweep))
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
-    assert lines[0].startswith("12 points (")
-    written = [Path(line) for line in lines if line.startswith(str(sweep))]
-    assert sweep / "results.csv" in written and sweep / "figures" / "top1_vs_macs.svg" in written
-    assert sweep / "tables" / "results_table.tex" in written
-    assert all(p.exists() for p in written)
+def test_latency_figure_names_the_device(report):
+    fig = plot_top1_vs(report.table, "top1_vs_latency")
+    try:
+        ax = fig.axes[0]
+        assert ax.get_xlabel() == "Latency, batch 1 (ms)" and ax.get_xscale() == "log"
+        assert "latency: median, batch 1, on x86_64" in fig.get_suptitle()
+        curve = next(line for line in ax.get_lines() if line.get_gid() == "mean")
+        ok = report.table.query("strategy == 'depth' and status == 'ok'")
+        expected = ok.groupby("phi")["latency_ms"].mean().to_numpy()
+        assert list(curve.get_xdata()) == pytest.approx(list(expected))
+    finally:
+        plt.close(fig)
+    assert "x86_64" in report.figures["top1_vs_latency"][-1].read_text()
 
 
-@pytest.mark.parametrize(
-    "make, message",
-    [
-        (lambda d: d / "missing", "does not exist"),
-        (lambda d: (d / "empty").mkdir() or d / "empty", "no result.json under"),
-    ],
-    ids=["missing-path", "empty-folder"],
-)
-def test_cli_errors_are_one_line(tmp_path, make, message):
-    proc = bench_plot(str(make(tmp_path)))
-    assert proc.returncode == 1
-    assert proc.stderr.startswith("error: ") and message in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1
-    assert "Traceback" not in proc.stderr
+def test_latency_is_skipped_when_no_point_measured_it(tmp_path):
+    sweep = write_sweep(tmp_path / "old", strategies=("depth",), phis=(0, 1), pending=())
+    for path in sweep.glob("*/result.json"):
+        result = json.loads(path.read_text())
+        path.write_text(json.dumps(result | {"latency_ms": None}))
+    report = build_report([sweep], options=PNG)
+    assert "top1_vs_latency" not in report.figures
+    assert "no top1_vs_latency: no point recorded it" in report.notes
 
 
-def test_cli_help_and_bad_options(tmp_path):
-    help_ = bench_plot("--help")
-    assert help_.returncode == 0 and "usage: python -m bench.plot" in help_.stdout
-    bad = bench_plot("--colour", str(tmp_path))
-    assert bad.returncode == 1 and bad.stderr.startswith("error: unknown option --colour")
-    no_out = bench_plot(str(tmp_path), "--out")
-    assert no_out.returncode == 1 and "--out needs a folder" in no_out.stderr
+def test_fit_lines_on_top1_vs_macs_only(tmp_path):
+    sweep = write_sweep(tmp_path / "s", strategies=("depth", "width"), pending=())
+    report = build_report([sweep], options=Plot(formats=["png"], fit_lines=True))
+    assert "dashed: fit err = a·MACs^−b" in report.figures["top1_vs_macs"][-1].read_text()
+    assert "dashed" not in report.figures["top1_vs_params"][-1].read_text()
+    prep = prepare(report.table, options=Plot(fit_lines=True))
+    fig = plot_top1_vs(prep, fits=fit_strategies(report.table))
+    try:
+        fits = [a for a in fig.axes[0].get_children() if str(a.get_label()).startswith("_fit ")]
+        assert sorted(a.get_label() for a in fits) == ["_fit depth", "_fit width"]
+    finally:
+        plt.close(fig)
+
+
+def test_learning_curves_from_the_recorded_histories(tmp_path):
+    history = [{"epoch": e, "top1": 0.1 * e, "train_loss": 2.0 / e} for e in (1.0, 2.0, 3.0)]
+    keys = [(s, phi, seed) for s in ("depth", "width") for phi in (0, 1) for seed in (0, 1)]
+    sweep = write_sweep(tmp_path / "s", strategies=("depth", "width"), phis=(0, 1), seeds=(0, 1),
+                        extra={k: {"history": history} for k in keys}, pending=())  # fmt: skip
+    report = build_report([sweep], options=PNG)
+    assert [p.name for p in report.figures["learning_curves"]] == [
+        "learning_curves.png",
+        "learning_curves.txt",
+    ]
+    assert "history" not in report.table  # the flat table still drops it
+
+
+def test_the_end_of_a_sweep_draws_with_the_sweeps_plot_options(tmp_path):
+    """`bench.run -m plot.formats=[pdf] plot.interval=sd` reaches the end-of-sweep report."""
+    from omegaconf import OmegaConf
+
+    from bench.config import compose_config
+    from bench.sweep import finish
+
+    sweep = write_sweep(tmp_path / "s", strategies=("depth",), phis=(0, 1), pending=(),
+                        diverged=(), failed=())  # fmt: skip
+    overrides = ["plot.formats=[pdf]", "plot.interval=sd", "plot.cam_images=0",
+                 "logger.mode=disabled"]  # fmt: skip
+    finish(sweep, OmegaConf.create(compose_config(overrides)))
+    figures = sorted(p.name for p in (sweep / "figures").glob("top1_vs_macs.*"))
+    assert figures == ["top1_vs_macs.pdf", "top1_vs_macs.txt"]
+    assert "Top-1 (%, mean ± SD)" in (sweep / "tables" / "results_table.md").read_text()

@@ -1,4 +1,4 @@
-"""bench.tables: per-level pooling and the Markdown/LaTeX tables."""
+"""bench.report.levels and bench.report.tables: per-level pooling, the Markdown/LaTeX tables."""
 
 from __future__ import annotations
 
@@ -7,15 +7,10 @@ import statistics
 import pytest
 from fake_results import make_result, write_sweep
 
-from bench.plot import load_results
-from bench.tables import (
-    format_count,
-    strategy_order,
-    summarize_levels,
-    to_latex,
-    to_markdown,
-    write_tables,
-)
+from bench.report.levels import strategy_order, summarize_levels
+from bench.report.results import load_results
+from bench.report.tables import to_latex, to_markdown, write_tables
+from bench.report.text import format_count
 
 # compound at phi=2: three seeds with a known spread, checked against a hand computation
 SEEDS = {("compound", 2, 0): 0.70, ("compound", 2, 1): 0.72, ("compound", 2, 2): 0.75}
@@ -51,6 +46,11 @@ def test_markdown_rows_and_numbers(table):
     assert "(1 failed)" in next(r for r in rows if r.startswith("| 3 | resolution"))
     assert "tiny on shapes · 5 epochs per point" in text.splitlines()[0]
     assert "95% t-interval" in text.splitlines()[0]
+    assert "Top-1 (%, mean ± t95)" in text  # the header names the interval too
+    # width phi=3 has two ok seeds left: their range, in brackets, and the caption says so
+    assert "levels with 2 seeds: mean [lowest, highest] seed" in text.splitlines()[0]
+    ok = table.query("strategy == 'width' and phi == 3 and status == 'ok'")["top1"] * 100
+    assert f"[{ok.min():.1f}, {ok.max():.1f}]" in width3
     # phi ascends, strategies in the fixed order within a level
     order = [r.split("|")[2].strip() for r in rows[:4]]
     assert order == ["depth", "width", "resolution", "compound"]
@@ -73,7 +73,7 @@ def test_latex_is_booktabs_with_numbers_and_escapes(tmp_path):
         r"\bottomrule",
         r"\begin{tabular}",
         r"\caption{",
-        r"Top-1 (\%)",
+        r"Top-1 (\%, mean $\pm$ t95)",
         r"compound\_tiny\_shapes",
         r"72.3 $\pm$ 6.3",
     ):
@@ -81,7 +81,7 @@ def test_latex_is_booktabs_with_numbers_and_escapes(tmp_path):
     body = tex.split(r"\midrule", 1)[1]
     assert body.count(r"\\") == 4  # 2 levels x 2 strategies
     assert "failed" in body  # depth at phi=0: every seed failed
-    assert "±" not in tex  # raw unicode would need a package
+    assert not {"±", "φ", "·", "–", "†"} & set(tex)  # raw unicode would need a package
 
 
 def test_combined_table_has_a_sweep_column(tmp_path):

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import copy
 import functools
-import io
 import logging
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
@@ -33,15 +32,17 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from bench.batches import Shard, make_batches
+from bench.batches import Preprocess, Shard
 from bench.data import Data, ImageSet, StreamSet, load_data, num_classes
 from bench.errors import UserError
-from bench.figures import DPI, PALETTE, RC
+from bench.inputs import make_batches
 from bench.models import build_model, scale_arch
+from bench.report.levels import strategy_order
+from bench.report.style import PALETTE, RC, save_and_close
+from bench.report.text import format_count
 from bench.scaling import Scale
 from bench.schema import ModelConfig, Run
-from bench.store import atomic_write_bytes, is_point_folder, read_json_or_none
-from bench.tables import format_count, strategy_order
+from bench.store import is_point_folder, read_json_or_none
 from bench.validation import validate
 
 log = logging.getLogger("bench.plot")
@@ -72,25 +73,38 @@ class Maps:
     layer: str
 
 
-def cam_figure(sweep_dir: Path, out_dir: Path, images: int = 4) -> list[Path] | None:
-    """Write ``cam.png`` and ``cam.pdf`` into ``out_dir``; None (and one log line) when there
-    is no checkpoint to draw from."""
-    fig = draw_cam(sweep_dir, images)
+def cam_figure(
+    sweep_dir: Path,
+    out_dir: Path,
+    images: int = 4,
+    formats: Sequence[str] = FORMATS,
+    caption: bool = True,
+    strategies: Sequence[str] | None = None,
+) -> list[Path] | None:
+    """Write ``cam.<format>`` and its caption ``cam.txt`` into ``out_dir``; None (and one log
+    line) when there is no checkpoint to draw from. ``caption`` also prints it on the grid;
+    ``strategies`` limits the columns (the baseline stays)."""
+    fig = draw_cam(sweep_dir, images, strategies)
     if fig is None:
         return None
-    try:
-        return save(fig, Path(out_dir), "cam")
-    finally:
-        plt.close(fig)
+    text = fig.get_suptitle()
+    if not caption:  # written beside the files only
+        fig.suptitle("").set_in_layout(False)
+    return save_and_close(fig, Path(out_dir), "cam", formats, text)
 
 
-def draw_cam(sweep_dir: Path, images: int = 4) -> Figure | None:
+def draw_cam(
+    sweep_dir: Path, images: int = 4, strategies: Sequence[str] | None = None
+) -> Figure | None:
     """The grid of :func:`cam_figure`, not saved (the caller closes it); None when the sweep
     kept no checkpoint of a finished point, or its test split cannot be indexed."""
     if images < 1:
         raise ValueError(f"images={images}: a grid needs at least one row")
     sweep_dir = Path(sweep_dir)
-    columns = choose_columns(sweep_dir, read_points(sweep_dir))
+    points = read_points(sweep_dir)
+    if strategies:
+        points = [r for r in points if r.get("strategy") in strategies]
+    columns = choose_columns(sweep_dir, points)
     drawn = [c.result for c in columns if c.result is not None]
     if not drawn:
         kept = any((sweep_dir / "trained").glob("*/checkpoint.pt"))
@@ -195,7 +209,8 @@ def held_out(
         data = replace(data, train=StreamSet(data.train.dataset, workers=0), test=test_set)
         wanted = list(range(len(indices)))
     sizes = (config.train.batch_size, config.train.eval_batch_size)
-    _, test = make_batches(data, side, sizes, CPU, config.seed, Shard(), channels_last=False)
+    preprocess = Preprocess.of(config.data)
+    _, test = make_batches(data, side, sizes, CPU, config.seed, Shard(), False, preprocess)
     found: dict[int, torch.Tensor] = {}
     start = 0
     for x, _ in test.epoch(0):
@@ -315,20 +330,3 @@ def _cell(ax: plt.Axes, cells: Maps | str, row: int, truth: int, classes: list[s
     right = predicted == truth
     label = f"{'✓' if right else '✗'} {classes[predicted]}"
     ax.set_xlabel(label, fontsize=5.5, color=_RIGHT if right else _WRONG, labelpad=1.5)
-
-
-def save(fig: Figure, out_dir: Path, name: str, formats: tuple[str, ...] = FORMATS) -> list[Path]:
-    """:func:`bench.figures.save_figure` for the formats asked only: the layout settled, then
-    frozen; atomic writes; no creation date, so the same sweep gives the same PDF."""
-    paths = []
-    with plt.rc_context(RC):
-        for _ in range(2):  # constrained layout settles in two passes
-            fig.draw_without_rendering()
-        fig.set_layout_engine("none")
-        for fmt in formats:
-            buffer = io.BytesIO()
-            metadata = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}.get(fmt)
-            fig.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
-            paths.append(Path(out_dir) / f"{name}.{fmt}")
-            atomic_write_bytes(paths[-1], buffer.getvalue())
-    return paths

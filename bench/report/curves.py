@@ -18,22 +18,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
-
-from bench.figures import FIGSIZE, RC, Y_LABEL, save_figure  # noqa: E402
-from bench.tables import strategy_order  # noqa: E402
+from bench.report.levels import strategy_order
+from bench.report.style import FORMATS, RC, WIDTHS, Y_LABEL, save_and_close
 
 NAME = "learning_curves"
-WIDE = 7.0  # inches: the double-column width, for more than two strategies
+WIDE = WIDTHS["double"]  # inches: for more than two strategies, whatever plot.width says
 PANEL_HEIGHT = 1.45  # inches per row of panels
 LOSS_LABEL = "Training loss"
 X_LABEL = "Epoch"
@@ -44,25 +40,33 @@ _INK = "0.25"
 Result = Mapping[str, Any]
 
 
-def learning_curves(results: Sequence[Result], out_dir: Path) -> list[Path]:
-    """Draw :func:`plot_learning_curves` and save it as ``learning_curves.{png,pdf,svg}``.
+def learning_curves(
+    results: Sequence[Result],
+    out_dir: Path,
+    formats: Sequence[str] = FORMATS,
+    caption: bool = True,
+    width: str = "single",
+) -> list[Path]:
+    """Draw :func:`plot_learning_curves` and save it as ``learning_curves.<format>`` with its
+    caption in ``learning_curves.txt``.
 
     ``out_dir`` is the sweep's ``figures`` folder; the figure is closed after
-    saving. Returns the three paths.
+    saving. Returns the paths written.
     """
-    fig = plot_learning_curves(results)
-    try:
-        return save_figure(fig, Path(out_dir), NAME)
-    finally:
-        plt.close(fig)
+    fig = plot_learning_curves(results, caption=caption, width=width)
+    return save_and_close(fig, Path(out_dir), NAME, formats, _caption(results))
 
 
-def plot_learning_curves(results: Sequence[Result]) -> Figure:
+def plot_learning_curves(
+    results: Sequence[Result], caption: bool = True, width: str = "single"
+) -> Figure:
     """The learning-curve figure for result.json dicts, not saved (the caller saves and closes).
 
     Axes are ``fig.axes`` row by row: the top-1 panels of every strategy (in
-    :func:`bench.tables.strategy_order`), then their training-loss panels.
-    Each seed's curve is a ``Line2D`` labelled ``"phi=<phi> seed=<seed>"``.
+    :func:`bench.report.levels.strategy_order`), then their training-loss panels.
+    Each seed's curve is a ``Line2D`` labelled ``"phi=<phi> seed=<seed>"``. The
+    figure is ``width``'s column wide, two columns for more than two strategies;
+    ``caption`` puts the caption on it.
     """
     drawable = [
         r
@@ -72,18 +76,19 @@ def plot_learning_curves(results: Sequence[Result]) -> Figure:
     strategies = strategy_order(str(r["strategy"]) for r in drawable) or [""]
     phis = sorted({float(r["phi"]) for r in drawable})
     colors = _phi_colors(phis)
-    width = WIDE if len(strategies) > 2 else FIGSIZE[0]
+    inches = WIDE if len(strategies) > 2 else WIDTHS[width]
     with plt.rc_context(RC):
         fig, axes = plt.subplots(
             2,
             len(strategies),
-            figsize=(width, 2 * PANEL_HEIGHT + 0.7),
+            figsize=(inches, 2 * PANEL_HEIGHT + 0.7),
             sharex=True,
             sharey="row",
             squeeze=False,
             layout="constrained",
         )
-        fig.suptitle(_caption(results), fontsize=6.5, color=_INK)
+        if caption:
+            fig.suptitle(_caption(results), fontsize=6.5, color=_INK)
         for column, strategy in enumerate(strategies):
             top, bottom = axes[0, column], axes[1, column]
             for result in _panel_results(drawable, strategy):

@@ -24,8 +24,8 @@ are strongly correlated; their intervals are marginal.
 ``flops_to_match_best``: how many times the baseline's MACs a strategy needs, on its own fit,
 to reach the top-1 the best strategy reaches at the sweep's largest phi. Best = highest mean
 top-1 over ok rows at the largest phi with ok rows (ties: first in
-:func:`bench.tables.strategy_order`), target ``e* = 1 - that mean``; baseline MACs = mean MACs
-of the phi=0 ok rows. ``a M**(-b) = e*`` gives ``M = (a / e*)**(1/b)``; reported is
+:func:`bench.report.levels.strategy_order`), target ``e* = 1 - that mean``; baseline MACs =
+mean MACs of the phi=0 ok rows. ``a M**(-b) = e*`` gives ``M = (a / e*)**(1/b)``; reported is
 ``M / baseline MACs``, ``inf`` when ``b <= 0`` or there is no fit, NaN without an ok baseline.
 The best strategy gets its own fit's answer (near ``2**phi_max``, not forced). In a resample
 the target is the (same) best strategy's mean over the drawn seeds. This extrapolates from 3-5
@@ -44,8 +44,9 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from scipy.stats import linregress
 
+from bench.report.levels import strategy_order
+from bench.report.text import format_count
 from bench.store import atomic_write_text
-from bench.tables import format_count, strategy_order
 
 N_RESAMPLES = 2000
 RNG_SEED = 0

@@ -1,0 +1,175 @@
+"""Sweeps that differ only in the training budget: does the best strategy change with it?
+
+Bello et al. (2021, "Revisiting ResNets") found that which way of scaling
+wins depends on how long the networks train. For sweeps that
+:func:`bench.report.compare.compare` finds differ only in the budget:
+
+- ``top1_vs_macs_by_budget``: one panel per budget, shortest first, on shared
+  axes, each the top-1-vs-FLOPs curves of that budget's sweep;
+- ``ranking_by_budget.{csv,md}``: per phi level and budget, the strategies
+  ranked by mean top-1 (with the interval when there are seeds), the winner,
+  its margin over the runner-up, and whether the winner changes between
+  budgets at that level. phi = 0 is one baseline shared by every strategy,
+  so it is not ranked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from bench.report.axes import clamp_top1, finish, log_x
+from bench.report.cost import AXES, caption
+from bench.report.draw import bad_handles, draw_bad, draw_curves, legend, strategy_handles
+from bench.report.flags import draw_flags, marks, table_note
+from bench.report.prepared import Prepared, bad_points, baseline, subset
+from bench.report.style import RC, Y_LABEL, new_figure
+from bench.report.tables import INTERVAL_SENTENCES, format_top1, markdown_table
+from bench.report.text import span
+from bench.store import atomic_write_text
+
+RANKING_COLUMNS = [
+    "phi", "budget", "sweep", "rank", "strategy", "top1_mean", "top1_low", "top1_high",
+    "interval", "n_ok", "flags", "winner", "margin", "winner_changes",
+]  # fmt: skip
+
+
+def budget_order(points: pd.DataFrame, budgets: dict[str, str]) -> list[str]:
+    """The sweeps, equal-epochs budgets first, then by epochs (shortest first)."""
+
+    def key(sweep: str) -> tuple[bool, float]:
+        rows = points[points["sweep"] == sweep]
+        epochs = pd.to_numeric(rows["epochs"], errors="coerce").median()
+        return bool((rows["budget"] == "flops").any()), float(np.nan_to_num(epochs, nan=np.inf))
+
+    return sorted(budgets, key=key)
+
+
+def plot_top1_by_budget(prep: Prepared, budgets: dict[str, str]) -> Figure:
+    """One top-1-vs-FLOPs panel per budget on shared axes; not saved (the caller closes it)."""
+    order = budget_order(prep.points, budgets)
+    spec = AXES["top1_vs_macs"]
+    with plt.rc_context(RC):
+        options = prep.options
+        fig, axes = new_figure(budget_caption(prep), options.caption, options.width, len(order),
+                               sharex=True, sharey=True)  # fmt: skip
+        flags: set[str] = set()
+        statuses: set[str] = set()
+        labels = []
+        for ax, sweep in zip(axes, order, strict=True):
+            part = subset(prep, [sweep])
+            bad = bad_points(part.points, part.levels, spec.column)
+            labels.append(draw_curves(ax, part, spec.column))
+            draw_bad(ax, bad, prep.colors)
+            flags |= draw_flags(ax, part.levels, spec.column)
+            statuses |= set(bad["status"])
+            ax.set_title(budgets[sweep])
+        xs = prep.levels[spec.column].to_numpy(float)
+        log_x(axes[0], xs, baseline(prep.points, spec.column))
+        clamp_top1(axes[0])
+        for ax, placed in zip(axes, labels, strict=True):  # once the shared limits are final
+            first = ax.get_subplotspec().is_first_col()
+            finish(ax, spec.label, placed, ylabel=Y_LABEL if first else "")
+        handles = strategy_handles(subset(prep, prep.sweeps[:1])) + bad_handles(statuses)
+        legend(fig, handles, flags)
+    return fig
+
+
+def budget_caption(prep: Prepared) -> str:
+    """The by-budget figure's caption: model and data, panels, then the cost figure's notes."""
+    notes = caption(prep).split("\n", 1)[1]
+    seeds = span(prep.levels["n"])
+    return f"{_setup(prep)} · one panel per training budget · seeds: {seeds}\n{notes}"
+
+
+def _setup(prep: Prepared) -> str:
+    points = prep.points
+    model = ", ".join(dict.fromkeys(points["model"].dropna().astype(str)))
+    data = ", ".join(dict.fromkeys(points["data"].dropna().astype(str)))
+    return f"{model} on {data}"
+
+
+def rank_by_budget(prep: Prepared, budgets: dict[str, str]) -> pd.DataFrame:
+    """The ranking table (:data:`RANKING_COLUMNS`), top-1 as fractions; one row per strategy
+    ranked at a (phi, budget), phi ascending, budgets in :func:`budget_order`."""
+    order = budget_order(prep.points, budgets)
+    levels = prep.levels[(prep.levels["n_ok"] > 0) & (prep.levels["phi"] != 0)]
+    rows = []
+    for phi in sorted(levels["phi"].unique()):
+        for sweep in order:
+            here = levels[(levels["phi"] == phi) & (levels["sweep"] == sweep)]
+            ranked = here.sort_values("top1_mean", ascending=False, kind="stable")
+            means = ranked["top1_mean"].to_numpy(float)
+            margin = means[0] - means[1] if len(means) > 1 else np.nan
+            for rank, (_, lv) in enumerate(ranked.iterrows(), start=1):
+                rows.append({
+                    "phi": phi, "budget": budgets[sweep], "sweep": sweep, "rank": rank,
+                    "strategy": lv["strategy"], "top1_mean": lv["top1_mean"],
+                    "top1_low": lv["top1_low"], "top1_high": lv["top1_high"],
+                    "interval": lv["top1_interval"], "n_ok": int(lv["n_ok"]), "flags": marks(lv),
+                    "winner": rank == 1, "margin": margin if rank == 1 else np.nan,
+                })  # fmt: skip
+    frame = pd.DataFrame(rows, columns=RANKING_COLUMNS[:-1])
+    winners = frame[frame["winner"]].groupby("phi")["strategy"].nunique()
+    frame["winner_changes"] = frame["phi"].map(winners > 1).fillna(False).astype(bool)
+    return frame
+
+
+def ranking_markdown(prep: Prepared, ranking: pd.DataFrame) -> str:
+    """The ranking as a caption, one row per (phi, budget), and a closing line on the winner."""
+    levels = prep.levels.set_index(["sweep", "strategy", "phi"])
+    rows = []
+    for (phi, sweep), group in ranking.groupby(["phi", "sweep"], sort=False):
+        cells = [f"{s} {format_top1(levels.loc[(sweep, s, phi)])}" for s in group["strategy"]]
+        first = group.iloc[0]
+        margin = "—" if pd.isna(first["margin"]) else f"{100 * first['margin']:.1f}"
+        rows.append({
+            "phi": f"{phi:g}", "budget": first["budget"], "ranking": " > ".join(cells),
+            "winner": first["strategy"], "margin": margin,
+            "changes": "yes" if first["winner_changes"] else "no",
+        })  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["phi", "budget", "ranking", "winner", "margin", "changes"])
+    headers = ["φ", "Budget", "Ranking, best first: top-1 (%)", "Winner", "Margin (pp)",
+               "Winner changes between budgets"]  # fmt: skip
+    table = markdown_table(frame, headers, {"budget", "ranking", "winner", "changes"})
+    return f"{ranking_caption(prep, ranking)}\n\n{table}\n{_verdict(ranking)}\n"
+
+
+def ranking_caption(prep: Prepared, ranking: pd.DataFrame) -> str:
+    """What the ranking table shows: setup, interval, marks; phi = 0 left out."""
+    interval = prep.options.interval
+    shown = set(ranking["interval"])
+    parts = [INTERVAL_SENTENCES[interval]] if interval in shown else []
+    if "range" in shown and interval != "range":
+        parts.append("levels with 2 seeds: mean [lowest, highest] seed")
+    intervals = "; ".join(parts) or "one seed per level, no interval"
+    text = (
+        f"{_setup(prep)}: strategies ranked by mean top-1 at each phi level and training "
+        f"budget (phi = 0, one shared baseline, is not ranked). Top-1: {intervals}. Margin: "
+        "winner minus runner-up; a change of winner within overlapping intervals is not a finding."
+    )
+    note = table_note(prep.levels)
+    return f"{text} {note}." if note else text
+
+
+def _verdict(ranking: pd.DataFrame) -> str:
+    changes = sorted(ranking.loc[ranking["winner_changes"], "phi"].unique())
+    if not changes:
+        return "The winner is the same at every budget at every ranked phi."
+    return (
+        "The winner changes between budgets at phi = " + ", ".join(f"{p:g}" for p in changes) + "."
+    )
+
+
+def write_ranking(prep: Prepared, budgets: dict[str, str], out_dir: Path) -> dict[str, Path]:
+    """``ranking_by_budget.csv`` (fractions, full precision) and ``.md`` into ``out_dir``."""
+    ranking = rank_by_budget(prep, budgets)
+    paths = {"ranking_csv": Path(out_dir) / "ranking_by_budget.csv"}
+    paths["ranking_markdown"] = Path(out_dir) / "ranking_by_budget.md"
+    atomic_write_text(paths["ranking_csv"], ranking.to_csv(index=False))
+    atomic_write_text(paths["ranking_markdown"], ranking_markdown(prep, ranking))
+    return paths
