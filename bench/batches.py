@@ -1,22 +1,31 @@
 """Batches at a point's resolution, the same way for every strategy.
 
-In-memory splits (``ImageSet``) are resized once to the point's resolution
-(antialiased bilinear) and held as one uint8 tensor on the training device,
-reflect-padded by 1/8 of the side; a training batch is a slice of a seeded
-permutation, randomly cropped back to size and randomly flipped on the
-device, then normalised. Streamed splits (``StreamSet``) get the same
-resize, pad-crop and flip as per-sample transforms in DataLoader workers,
-with pinned memory and non-blocking copies. Either way an epoch's order
-depends only on (seed, epoch), so a resumed point continues mid-epoch with
-exactly the batches it would have seen.
+The augmentation protocol belongs to the data config (``data.augment``):
 
-Under DDP every rank draws the same global batch and keeps its own slice,
-so the samples a point sees do not depend on the number of processes.
+- ``pad_crop`` (small images: CIFAR, shapes): the split is resized to the
+  point's resolution, reflect-padded by 1/8 of the side, and each training
+  image randomly cropped back to size and flipped; evaluation sees the whole
+  resized image.
+- ``random_resized_crop`` (ImageNet-like sets): each training image is a
+  random crop of 8-100 % of its area and aspect 3/4-4/3, resized to the
+  point's resolution, and flipped (timm's protocol); evaluation resizes to
+  ``resolution / data.crop_pct`` and takes the centre crop.
+
+In-memory splits (``ImageSet``) are held as one uint8 tensor on the training
+device; a batch is a slice of a seeded permutation, augmented on the device.
+Streamed splits apply the same protocol per sample in DataLoader workers
+(:mod:`bench.stream`). Both normalise with the training split's own channel
+statistics (:func:`channel_stats` of an evenly spaced subset of at most 512
+training images). Either way an epoch's batches depend only on (seed,
+epoch), so a resumed point continues mid-epoch with exactly the batches it
+would have seen; under DDP every rank draws the same global batch and its
+augmentation and keeps its own slice, so what a point sees does not depend
+on the number of processes.
 """
 
 from __future__ import annotations
 
-import copy
+import math
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,15 +33,30 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
 
 from bench.cache import LRU
-from bench.data import Data, ImageSet, StreamSet
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from bench.data import ImageSet
+from bench.device import traits
 
 _resized: LRU[torch.Tensor] = LRU(2)  # the split at a point's size, for the next point
+RRC_SCALE = (0.08, 1.0)  # area fraction of a random-resized crop (timm's, Inception's)
+RRC_LOG_RATIO = (math.log(3 / 4), math.log(4 / 3))
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """How images reach the network, from the data config: the augmentation protocol
+    (``data.augment``, ``data.crop_pct``) and the side the normalisation statistics are
+    measured at (the baseline's ``data.resolution``, the same for every point)."""
+
+    augment: str = "pad_crop"
+    crop_pct: float = 0.875
+    stats_size: int = 32
+
+    @classmethod
+    def of(cls, data: Any) -> Preprocess:
+        """The preprocessing a validated data config asks for."""
+        return cls(data.augment, data.crop_pct, data.resolution)
 
 
 @dataclass(frozen=True)
@@ -63,7 +87,7 @@ def resize_uint8(
     """Antialiased bilinear resize of uint8 NCHW images to ``size`` px, on ``device``."""
     if images.shape[-1] == size and images.shape[-2] == size:
         return images.to(device)
-    if device.type == "cpu":
+    if not traits(device).resize_on_device:
         return _resize_uint8_cpu(images.contiguous(), size)
     out = torch.empty((len(images), 3, size, size), dtype=torch.uint8, device=device)
     for i in range(0, len(images), chunk):
@@ -96,54 +120,37 @@ def _resize_uint8_cpu(images: torch.Tensor, size: int) -> torch.Tensor:
     return out
 
 
-def _padded_on_device(split: ImageSet, size: int, pad: int, device: torch.device) -> torch.Tensor:
-    """The split at ``size`` px, reflect-padded by ``pad``, kept for the next point at that size."""
+def _split_on_device(
+    split: ImageSet, size: int, train: bool, preprocess: Preprocess, device: torch.device
+) -> torch.Tensor:
+    """The split as the protocol wants it on the device, kept for the next point at that size.
+
+    pad_crop: resized to ``size``, training images reflect-padded by 1/8.
+    random_resized_crop: training images as stored (crops are cut per batch);
+    held-out images resized to ``size / crop_pct`` and centre-cropped.
+    """
+    pad = size // 8 if train and preprocess.augment == "pad_crop" else 0
 
     def make() -> torch.Tensor:
+        if preprocess.augment == "random_resized_crop":
+            if train:
+                return split.images.to(device)
+            larger = resize_uint8(split.images, round(size / preprocess.crop_pct), device)
+            return centre_crop(larger, size)
         x = resize_uint8(split.images, size, device)
         if pad:  # in uint8 (CPU and CUDA kernels take it): far faster on CPU than through float
             x = F.pad(x, (pad,) * 4, mode="reflect")
         return x
 
-    return _resized.get((id(split.images), split.images.data_ptr(), size, pad, str(device)), make)
+    key = (id(split.images), split.images.data_ptr(), tuple(split.images.shape), size, train,
+           preprocess, str(device))  # fmt: skip
+    return _resized.get(key, make)
 
 
-def preprocessing(data: Data) -> dict[str, Any]:
-    """How a dataset's images reach the network: part of what a point learns from."""
-    if isinstance(data.train, ImageSet):
-        return {
-            "storage": "memory",
-            "normalize": "train-split channel statistics",
-            "augment": "pad_crop",
-        }
-    return {"storage": "stream", "normalize": "imagenet statistics", "augment": "pad_crop"}
-
-
-def make_batches(
-    data: Data,
-    resolution: int,
-    batch_sizes: tuple[int, int],
-    device: torch.device,
-    seed: int,
-    shard: Shard,
-    channels_last: bool,
-) -> tuple[DeviceBatches | StreamBatches, DeviceBatches | StreamBatches]:
-    """Training and held-out batches at ``resolution``: from memory, or streamed from disk."""
-    batch, eval_batch = batch_sizes
-    if isinstance(data.train, ImageSet):
-        mean, std = channel_stats(data.train.images)
-        common = {"device": device, "mean": mean, "std": std, "channels_last": channels_last}
-        train = DeviceBatches(
-            data.train, resolution, batch, train=True, seed=seed, shard=shard, **common
-        )
-        test = DeviceBatches(data.test, resolution, eval_batch, train=False, seed=seed, **common)
-        return train, test
-    common = {"device": device, "workers": data.train.workers, "channels_last": channels_last}
-    train = StreamBatches(
-        data.train, resolution, batch, train=True, seed=seed, shard=shard, **common
-    )
-    test = StreamBatches(data.test, resolution, eval_batch, train=False, seed=seed, **common)
-    return train, test
+def centre_crop(images: torch.Tensor, size: int) -> torch.Tensor:
+    """The central ``size`` x ``size`` pixels of square images."""
+    top = (images.shape[-1] - size) // 2
+    return images[..., top : top + size, top : top + size].contiguous()
 
 
 class DeviceBatches:
@@ -161,10 +168,12 @@ class DeviceBatches:
         std: tuple,
         channels_last: bool = False,
         shard: Shard = Shard(),
+        preprocess: Preprocess = Preprocess(),
     ) -> None:
         self.resolution = int(resolution)
-        self.pad = self.resolution // 8 if train else 0
-        self.images = _padded_on_device(split, self.resolution, self.pad, device)
+        self.preprocess = preprocess
+        self.pad = self.resolution // 8 if train and preprocess.augment == "pad_crop" else 0
+        self.images = _split_on_device(split, self.resolution, train, preprocess, device)
         self.labels = split.labels.to(device)
         self.batch_size = int(batch_size)
         self.device = device
@@ -187,100 +196,75 @@ class DeviceBatches:
             order = torch.randperm(self.n, generator=g).to(self.device)
         else:
             order = torch.arange(self.n, device=self.device)
+        part = self.shard.take(self.batch_size)
         for b in range(skip, len(self)):
             idx = order[b * self.batch_size : (b + 1) * self.batch_size]
             if self.train:
-                idx = idx[self.shard.take(self.batch_size)]
-            yield self._batch(idx, generator_seed=(self.seed, index, b))
+                idx = idx[part]
+            yield self._batch(idx, generator_seed=(self.seed, index, b), part=part)
 
-    def _batch(self, idx: torch.Tensor, generator_seed: tuple) -> tuple[torch.Tensor, torch.Tensor]:
+    def _batch(
+        self, idx: torch.Tensor, generator_seed: tuple, part: slice
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.images[idx]
-        if self.train:
-            x = self._augment(x, generator_seed)
+        if self.train and self.preprocess.augment == "random_resized_crop":
+            x = self._random_resized_crop(x, generator_seed, part)
+        elif self.train:
+            x = self._augment(x, generator_seed, part)
         x = (x.float() - self.mean) / self.std
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, self.labels[idx]
 
-    def _augment(self, x: torch.Tensor, seed: tuple) -> torch.Tensor:
-        """Random crop back to size from the padded images, and random horizontal flip."""
+    def _augment(self, x: torch.Tensor, seed: tuple, part: slice) -> torch.Tensor:
+        """Random crop back to size from the padded images, and random horizontal flip.
+
+        The draws are made for the whole global batch and this rank keeps its
+        ``part``, so a point's augmentation does not depend on the number of
+        processes either.
+        """
         g = torch.Generator(device=self.device).manual_seed(hash(seed) & 0x7FFF_FFFF)
-        n, r = len(x), self.resolution
-        dy = torch.randint(0, 2 * self.pad + 1, (n,), device=self.device, generator=g)
-        dx = torch.randint(0, 2 * self.pad + 1, (n,), device=self.device, generator=g)
+        n, r, total = len(x), self.resolution, self.batch_size
+        span = 2 * self.pad + 1
+        dy = torch.randint(0, span, (total,), device=self.device, generator=g)[part]
+        dx = torch.randint(0, span, (total,), device=self.device, generator=g)[part]
         ar = torch.arange(r, device=self.device)
         rows = (dy[:, None] + ar)[:, :, None]
         cols = (dx[:, None] + ar)[:, None, :]
         batch = torch.arange(n, device=self.device)[:, None, None]
         x = x[batch, :, rows, cols].permute(0, 3, 1, 2)  # advanced indexing puts C last
-        flip = torch.rand(n, device=self.device, generator=g) < 0.5
+        flip = torch.rand(total, device=self.device, generator=g)[part] < 0.5
         return torch.where(flip[:, None, None, None], x.flip(3), x)
 
+    def _random_resized_crop(self, x: torch.Tensor, seed: tuple, part: slice) -> torch.Tensor:
+        """timm's random-resized crop and flip, for a whole batch at once on the device.
 
-class StreamBatches:
-    """A split streamed from disk through DataLoader workers, with the same augmentation."""
+        Ten candidate boxes per image (area fraction and log-aspect uniform, as
+        timm draws them); the first that fits is cut and resized by
+        ``roi_align`` (bilinear, averaging over each output pixel's span);
+        an image with none gets the whole image, as timm's fallback does.
+        """
+        from torchvision.ops import roi_align
 
-    def __init__(
-        self,
-        split: StreamSet,
-        resolution: int,
-        batch_size: int,
-        device: torch.device,
-        train: bool,
-        seed: int,
-        workers: int,
-        channels_last: bool = False,
-        shard: Shard = Shard(),
-    ) -> None:
-        from torchvision import transforms as T
-
-        r = int(resolution)
-        steps = [T.Resize(r, antialias=True), T.CenterCrop(r)]
-        if train:
-            steps += [T.RandomCrop(r, padding=r // 8, padding_mode="reflect")]
-            steps += [T.RandomHorizontalFlip()]
-        self.dataset = copy.copy(split.dataset)
-        self.dataset.transform = T.Compose([*steps, T.PILToTensor()])
-        self.resolution = r
-        self.batch_size = int(batch_size)
-        self.device = device
-        self.train = train
-        self.seed = int(seed)
-        self.workers = int(workers)
-        self.channels_last = channels_last
-        self.shard = shard
-        self.mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1) * 255
-        self.std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1) * 255
-        self.n = len(self.dataset)
-
-    def __len__(self) -> int:
-        """Batches per epoch (training drops the last partial batch)."""
-        return self.n // self.batch_size if self.train else -(-self.n // self.batch_size)
-
-    def epoch(self, index: int, skip: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Batches of epoch ``index``, starting after ``skip`` batches."""
-        if self.train:
-            torch.manual_seed(self.seed * 100_003 + index)  # per-sample augmentation draws
-            g = torch.Generator().manual_seed(self.seed * 100_003 + index)
-            order = torch.randperm(self.n, generator=g)[: len(self) * self.batch_size]
-            per = self.batch_size // self.shard.world
-            order = order.view(len(self), self.batch_size)[:, self.shard.take(self.batch_size)]
-        else:
-            per = self.batch_size
-            order = torch.arange(self.n)
-        indices = order.reshape(-1)[skip * per :].tolist()
-        loader = DataLoader(
-            self.dataset,
-            batch_size=per,
-            sampler=indices,
-            num_workers=self.workers,
-            pin_memory=self.device.type == "cuda",
-            drop_last=False,
+        g = torch.Generator(device=self.device).manual_seed(hash(seed) & 0x7FFF_FFFF)
+        total, side, dev = self.batch_size, x.shape[-1], self.device
+        lo, hi = RRC_SCALE
+        area = (torch.rand(total, 10, device=dev, generator=g) * (hi - lo) + lo) * side * side
+        aspect = torch.exp(
+            torch.rand(total, 10, device=dev, generator=g) * (RRC_LOG_RATIO[1] - RRC_LOG_RATIO[0])
+            + RRC_LOG_RATIO[0]
         )
-        for x, y in loader:
-            x = x.to(self.device, non_blocking=True)
-            y = y.to(self.device, non_blocking=True)
-            x = (x.float() - self.mean) / self.std
-            if self.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            yield x, y
+        w, h = (area * aspect).sqrt().round(), (area / aspect).sqrt().round()
+        fits = (w <= side) & (h <= side)
+        first = fits.float().argmax(dim=1)
+        rows = torch.arange(total, device=dev)
+        w = torch.where(fits.any(1), w[rows, first], side)
+        h = torch.where(fits.any(1), h[rows, first], side)
+        u, v = torch.rand(total, 2, device=dev, generator=g).unbind(1)
+        x0, y0 = (u * (side - w + 1)).floor(), (v * (side - h + 1)).floor()
+        flip = (torch.rand(total, device=dev, generator=g) < 0.5)[part]
+        boxes = torch.stack([x0, y0, x0 + w, y0 + h], dim=1)[part]
+        index = torch.arange(len(x), device=dev, dtype=boxes.dtype)[:, None]
+        r = self.resolution
+        out = roi_align(x.float(), torch.cat([index, boxes], 1), (r, r), 1.0, -1, aligned=True)
+        return torch.where(flip[:, None, None, None], out.flip(3), out)

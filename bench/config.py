@@ -137,9 +137,18 @@ def sweep_params(config: DictConfig) -> list[str]:
 
 
 def expand_sweep(arguments: list[str], config_name: str = "config") -> list[list[str]]:
-    """The jobs ``bench.run -m ARGUMENTS`` launches; a later value for a key replaces an earlier."""
-    defaults = compose_config(config_name=config_name, return_hydra_config=True)
-    return split_sweep(sweep_params(defaults) + list(arguments))
+    """The jobs ``bench.run -m ARGUMENTS`` launches; a later value for a key replaces an earlier.
+
+    The default sweep (``hydra.sweeper.params``) is read from the config the
+    plain arguments compose (an ``experiment=`` preset may set it).
+    """
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(arguments))
+    except HydraException as exc:
+        raise UserError(one_line(exc)) from exc
+    plain = [a for a, o in zip(arguments, parsed, strict=True) if not o.is_sweep_override()]
+    base = compose_config(plain, config_name=config_name, return_hydra_config=True)
+    return split_sweep(sweep_params(base) + list(arguments))
 
 
 def _value(override: str) -> Any:

@@ -1,17 +1,65 @@
-"""Which device a point trains on, and what it records about it.
+"""Which device a point trains on, what that device does differently, and what it records.
 
 ``device=auto`` picks CUDA when there is one; anything else must exist on
-this machine, which is checked before any job starts.
+this machine, which is checked before any job starts. Everything that only
+CUDA does (cuDNN autotuning, pinned memory and non-blocking copies, resizing
+on the device, NCCL, waiting for queued kernels before reading a clock, bf16
+and compilation by default) follows from one check, :func:`traits`, so the
+CPU branch and the CUDA branch are each one place a test can cover.
 """
 
 from __future__ import annotations
 
 import platform
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from bench.errors import UserError
+
+
+@dataclass(frozen=True)
+class Traits:
+    """What a device does differently; every CUDA-only choice in scalebench reads one of these."""
+
+    cuda: bool
+    cudnn_benchmark: bool  # let cuDNN pick the fastest kernels for fixed input shapes
+    pin_memory: bool  # page-locked host buffers for the DataLoader, so copies can overlap
+    non_blocking: bool  # host-to-device copies that do not wait
+    resize_on_device: bool  # resize a split on the device (CPU: torch's uint8 kernel)
+    dist_backend: str  # nccl on GPUs, gloo on CPUs
+    bf16_by_default: bool  # train.amp=auto
+    compile_by_default: bool  # train.compile=auto (with enough steps)
+
+
+def traits(device: torch.device) -> Traits:
+    """The one device check."""
+    cuda = device.type == "cuda"
+    return Traits(
+        cuda=cuda,
+        cudnn_benchmark=cuda,
+        pin_memory=cuda,
+        non_blocking=cuda,
+        resize_on_device=cuda,
+        dist_backend="nccl" if cuda else "gloo",
+        bf16_by_default=cuda,
+        compile_by_default=cuda,
+    )
+
+
+def prepare(device: torch.device) -> None:
+    """Set up the process for training on ``device`` (cuDNN autotuning on CUDA)."""
+    if traits(device).cudnn_benchmark:
+        torch.backends.cudnn.benchmark = True
+    if traits(device).cuda and device.index is not None:
+        torch.cuda.set_device(device)
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work, so that a clock read after it means something."""
+    if traits(device).cuda:
+        torch.cuda.synchronize(device)
 
 
 def resolve_device(spec: str) -> torch.device:

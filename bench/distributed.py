@@ -19,6 +19,7 @@ import torch.distributed as dist
 from torch import nn
 
 from bench.batches import Shard
+from bench.device import traits
 from bench.errors import UserError
 
 
@@ -49,10 +50,9 @@ def setup(device: torch.device) -> Dist:
     rank = int(os.environ["RANK"])
     local = int(os.environ.get("LOCAL_RANK", "0"))
     if not dist.is_initialized():
-        backend = "nccl" if device.type == "cuda" else "gloo"
-        if device.type == "cuda":
+        if traits(device).cuda:
             torch.cuda.set_device(local)
-        dist.init_process_group(backend=backend)
+        dist.init_process_group(backend=traits(device).dist_backend)
     return Dist(rank=rank, world=world, local_rank=local)
 
 
@@ -74,6 +74,15 @@ def broadcast(obj: Any, d: Dist) -> Any:
     return box[0]
 
 
+def average(t: torch.Tensor, d: Dist) -> torch.Tensor:
+    """The mean of ``t`` over every rank (``t`` itself on one process)."""
+    if d.world == 1:
+        return t
+    t = t.clone()
+    dist.all_reduce(t)
+    return t / d.world
+
+
 def barrier(d: Dist) -> None:
     """Wait for every rank."""
     if d.world > 1:
@@ -84,7 +93,7 @@ def wrap(model: nn.Module, d: Dist, device: torch.device) -> nn.Module:
     """DistributedDataParallel around ``model`` when there are several ranks."""
     if d.world == 1:
         return model
-    ids = [device.index] if device.type == "cuda" else None
+    ids = [device.index] if traits(device).cuda else None
     return nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
 

@@ -3,9 +3,11 @@ r"""``python -m bench.plan``: show what a sweep will train before paying for it.
 Takes the same overrides as ``python -m bench.run -m`` (comma sweeps
 included), solves every point for its MAC budget and prints one row per
 point; ``plan.out=FILE.csv`` also writes the table. Every strategy gets its
-phi=0 row, the baseline all strategies share. Points that cannot be brought
-within ``plan.tolerance`` of their target are explained on one line each and
-make the command exit 1. Every job's config is checked first, as a sweep does.
+phi=0 row, the baseline all strategies share. A point that rounding keeps
+further than ``plan.tolerance`` from its target is explained on one line: it
+is trained at its closest network and flagged when within ``plan.max_miss``
+(a ``note:``), and refused beyond it (an ``error:``, and the command exits
+1). Every job's config is checked first, as a sweep does.
 
     python -m bench.plan strategy=depth,width,compound phi=0,1,2,3 \
         model=efficientnet_b0 data=imagenet
@@ -47,9 +49,10 @@ def planner_for(config: Run) -> Planner:
             num_classes=num_classes(data),
             tolerance=plan.tolerance,
             precision=plan.precision,
+            max_miss=plan.max_miss,
         )
 
-    key = (model.model_dump_json(), data.model_dump_json(), plan.tolerance, plan.precision)
+    key = (model.model_dump_json(), data.model_dump_json(), plan.model_dump_json())
     return _planners.get(key, make)
 
 
@@ -145,7 +148,7 @@ def config_dir_as_searchpath(args: list[str]) -> list[str]:
 
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: plan the sweep, print it, write ``plan.out``, exit 1 on infeasible points."""
+    """Entry point: plan the sweep, print it, write ``plan.out``, exit 1 on refused points."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-h", "--help"):
         print(__doc__)
@@ -168,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     for p in points:
         if p.note:
             print(f"{'error' if p.infeasible else 'note'}: {p.note}", file=sys.stderr)
+    flagged = sum(not p.within_tolerance and not p.infeasible for p in points)
+    if flagged:
+        print(f"{flagged} point(s) will train off their target, flagged", file=sys.stderr)
     return 1 if any(p.infeasible for p in points) else 0
 
 

@@ -23,13 +23,15 @@ from typing import Any
 import torch
 
 from bench import distributed as ddp
-from bench.batches import make_batches, preprocessing
+from bench.batches import Preprocess
 from bench.budget import Budget, plan_budget
 from bench.claims import reuse_or_claim
 from bench.config import hydra_job
 from bench.data import Data, load_data
-from bench.device import device_info, resolve_device
+from bench.device import device_info, prepare, resolve_device, traits
 from bench.errors import UserError, fail
+from bench.inference import PeakMemory, measure_inference
+from bench.inputs import make_batches, preprocessing
 from bench.models import build_model
 from bench.plan import plan_point
 from bench.progress import Progress
@@ -44,6 +46,7 @@ from bench.store import (
     read_json_or_none,
     sweep_dir,
 )
+from bench.syncbn import synchronise_batch_norm
 from bench.tracking import Tracker, warm_up
 from bench.train import Outcome, Setup, fit, new_state
 from bench.validation import validate
@@ -69,8 +72,9 @@ def run_point(cfg: Any) -> dict[str, Any]:
     try:
         device = resolve_device(config.device)
         dist = ddp.setup(device)
-        if device.type == "cuda" and dist.world > 1:
+        if traits(device).cuda and dist.world > 1:
             device = torch.device("cuda", dist.local_rank)
+        prepare(device)
         if config.threads:
             torch.set_num_threads(config.threads)
         return train_and_record(config, paths, device, dist, started).to_json()
@@ -82,6 +86,10 @@ def run_point(cfg: Any) -> dict[str, Any]:
             log.error("point failed: %s\n%s", reason, traceback.format_exc())
         if dist.is_main:
             record_failure(config, paths, reason)
+            if not getattr(exc, "reported", False):  # failed before its W&B run opened
+                tracker = open_tracker(config, paths, dist)
+                tracker.summary({"status": "failed", "reason": reason})
+                tracker.finish(exit_code=1)
         if not multirun:
             fail(reason)
         log.error("error: %s", " ".join(reason.split()))
@@ -106,8 +114,9 @@ def train_and_record(
     cost = planned.candidate.cost.macs
     budget = plan_budget(config.train, len(data.train), cost, planned.base_macs)
     ddp.check_batch(budget.batch_size, dist)
-    amp = resolve_auto(config.train.amp, device.type == "cuda")
-    paths = replace(paths, key=training_key(config, planned, budget, data, amp))
+    amp = resolve_auto(config.train.amp, traits(device).bf16_by_default)
+    split_bn = dist.world > 1 and not resolve_auto(config.train.sync_bn, True)
+    paths = replace(paths, key=training_key(config, planned, budget, data, amp, split_bn))
 
     previous = read_json_or_none(paths.result)
     if previous and previous.get("status") in FINAL and previous.get("point_key") == paths.key:
@@ -133,9 +142,11 @@ def train_and_record(
             tracker.summary({k: getattr(result, k) for k in SUMMARY_KEYS})
             top1 = "n/a" if result.top1 is None else f"{100 * result.top1:.2f}%"
             log.info("%s %s: top-1 %s -> %s", tag, result.status, top1, paths.result)
-        tracker.finish()
-    except BaseException:
+        tracker.finish(exit_code=0 if result.status == "ok" else 1)  # a diverged run fails
+    except BaseException as exc:
+        tracker.summary({"status": "failed", "reason": f"{type(exc).__name__}: {exc}"})
         tracker.finish(exit_code=1)
+        exc.reported = True  # type: ignore[attr-defined]
         raise
     return result
 
@@ -160,10 +171,13 @@ def train(
     channels_last = resolve_auto(recipe.channels_last, True)  # oneDNN is faster with it too
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
+    sync_bn = dist.world > 1 and resolve_auto(recipe.sync_bn, True)
+    if sync_bn:
+        model = synchronise_batch_norm(model, traits(device).cuda)
     eval_model = model
     model = ddp.wrap(model, dist, device)
     long_enough = budget.steps >= recipe.compile_min_steps
-    compiled = resolve_auto(recipe.compile, device.type == "cuda" and long_enough)
+    compiled = resolve_auto(recipe.compile, traits(device).compile_by_default and long_enough)
     if compiled:
         model = torch.compile(model)
     timings["build"] = time.perf_counter() - tic
@@ -171,48 +185,74 @@ def train(
     tic = time.perf_counter()
     resolution = planned.candidate.resolution
     batch = (recipe.batch_size, recipe.eval_batch_size)
-    train_b, test_b = make_batches(data, resolution, batch, device, seed, dist.shard, channels_last)
+    train_b, test_b = make_batches(
+        data, resolution, batch, device, seed, dist.shard, channels_last, Preprocess.of(config.data)
+    )
     timings["batches"] = time.perf_counter() - tic
 
     progress = Progress(label(config), recipe.log_every_seconds, dist.is_main)
     setup = Setup(recipe, device, amp, paths.checkpoint, progress, tracker.log, dist.is_main)
-    outcome = fit(new_state(model, recipe, budget, eval_model), train_b, test_b, budget, setup)
+    setup.average = lambda t: ddp.average(t, dist)
+    with PeakMemory(device) as peak:
+        outcome = fit(new_state(model, recipe, budget, eval_model), train_b, test_b, budget, setup)
     ddp.barrier(dist)
+    cost = {"peak_memory_mb": peak.mb}
+    if dist.is_main and outcome.status == "ok":
+        tic = time.perf_counter()
+        run = measure_inference(eval_model, device, resolution, recipe.eval_batch_size,
+                                channels_last, amp)  # fmt: skip
+        cost |= {k: run[k] for k in ("latency_ms", "inference_images_per_sec")}
+        outcome.timings["inference"] = time.perf_counter() - tic
     outcome = replace(
         outcome,
+        **cost,
         compiled=compiled,
         channels_last=channels_last,
         amp=amp,
+        sync_bn=sync_bn,
         device=device_info(device, dist.world),
         trained_by=paths.name,
     )
     if dist.is_main:
         atomic_write_json(paths.outcome, outcome.to_json())
+        if config.logger.log_checkpoints:
+            tracker.log_checkpoint(paths.checkpoint)
     return outcome
 
 
-def training_key(config: Run, planned: PlannedPoint, budget: Budget, data: Data, amp: bool) -> str:
+def training_key(
+    config: Run, planned: PlannedPoint, budget: Budget, data: Data, amp: bool, split_bn: bool
+) -> str:
     """Hash of everything that decides what a point learns, listed explicitly.
 
     The model family and its settings, the rounded architecture and input
     size, the data's identity and preprocessing (including in-memory versus
     streamed and the normalisation), the recipe's learning keys, the
-    precision, the number of steps and the seed. How a point is watched
-    (logging, checkpoints, evaluation batch) is not part of it.
+    precision, whether batch norm saw per-process slices of the batch (DDP
+    without sync_bn), the number of steps and the seed. How a point is
+    watched (logging, checkpoints, evaluation batch) is not part of it.
     """
     payload = {
         "model": config.model.model_dump(mode="json"),
         "arch": planned.candidate.arch.as_dict(),
         "resolution": planned.candidate.resolution,
         "data": data.identity,
-        "preprocessing": preprocessing(data),
+        "preprocessing": preprocessing(data, Preprocess.of(config.data)),
         "recipe": {k: getattr(config.train, k) for k in config.train.LEARNING},
         "bf16": amp,
+        "bn_statistics": "per process" if split_bn else "global batch",
         "steps": budget.steps,
         "seed": config.seed,
     }
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_id(paths: PointPaths) -> str:
+    """The point's W&B run id: from its sweep, folder and training key, so that a killed and
+    resumed point continues its own run, and a point whose training changed gets a new one."""
+    text = f"{paths.sweep_dir.name}/{paths.name}/{paths.key or 'untrained'}"
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def open_tracker(config: Run, paths: PointPaths, dist: ddp.Dist) -> Tracker:
@@ -231,6 +271,7 @@ def open_tracker(config: Run, paths: PointPaths, dist: ddp.Dist) -> Tracker:
         ],
         config=config_record(config),
         enabled=dist.is_main,
+        run_id=run_id(paths),
     )
 
 

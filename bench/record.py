@@ -67,6 +67,15 @@ class PointResult:
     extra_blocks: float | None = _key()  # linear scaling's extra blocks (fraction)
     within_tolerance: bool | None = _key(summary=True)  # macs_ratio within plan.tolerance
     plan_note: str | None = _key()  # why a point is off its target, in words
+    # -- is it a finding? (bench.diagnostics) ----------------------------------------------------
+    still_improving: bool | None = _key(summary=True)  # top-1 or loss still rising at the end
+    above_chance: bool | None = _key(summary=True)  # top-1 significantly above 1 / classes
+    num_classes: int | None = _key()
+    test_images: int | None = _key()  # held-out images top-1 was measured on
+    # -- what it costs to run (bench.inference) ----------------------------------------------------
+    latency_ms: float | None = _key(summary=True)  # batch 1, median, on the training device
+    inference_images_per_sec: float | None = _key(summary=True)  # at train.eval_batch_size
+    peak_memory_mb: float | None = _key(summary=True)  # peak memory of training (see README)
     # -- the training ---------------------------------------------------------------------------
     images_per_sec: float | None = _key(summary=True)  # training throughput
     samples_seen: int | None = _key()  # steps done x batch
@@ -82,6 +91,7 @@ class PointResult:
     compile_seconds: float | None = _key()  # the first step's excess over a steady one
     channels_last: bool | None = _key()
     amp: bool | None = _key()  # bf16 autocast was on
+    sync_bn: bool | None = _key()  # batch-norm statistics over every DDP process
     resumed_from_step: int | None = _key()  # 0 unless it continued from a checkpoint
     # -- details (result.json only) -------------------------------------------------------------
     device: dict[str, Any] | None = _key()  # type, name, world_size, threads (flattened in CSV)
@@ -167,7 +177,10 @@ def record(
     started: float,
 ) -> PointResult:
     """A trained (or shared) point's result, from its plan, budget and outcome."""
+    from bench.diagnostics import above_chance, still_improving
+
     wall = time.perf_counter() - started
+    ok = outcome.status == "ok"
     return PointResult(
         status=outcome.status,
         reason=outcome.reason,
@@ -175,6 +188,13 @@ def record(
         **planned.fields(),
         top1=outcome.top1,
         top5=outcome.top5,
+        still_improving=still_improving(outcome.history) if ok else None,
+        above_chance=above_chance(outcome.top1, len(data.test), data.num_classes),
+        num_classes=data.num_classes,
+        test_images=len(data.test),
+        latency_ms=outcome.latency_ms,
+        inference_images_per_sec=outcome.inference_images_per_sec,
+        peak_memory_mb=outcome.peak_memory_mb,
         epochs=budget.epochs,
         train_flops=budget.train_flops,
         wall_seconds=wall,
@@ -192,6 +212,7 @@ def record(
         compile_seconds=compile_seconds(outcome),
         channels_last=outcome.channels_last,
         amp=outcome.amp,
+        sync_bn=outcome.sync_bn,
         resumed_from_step=outcome.resumed_from_step,
         device=outcome.device,
         timings={**timings, **outcome.timings, "job_wall": wall},

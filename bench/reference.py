@@ -95,10 +95,10 @@ def _preset_classes(group: str, of: Any) -> list[type[BaseModel]]:
 def reference() -> str:
     """docs/config.md's text: the shared sections, then each family's, kind's and strategy's."""
     from bench import schema
+    from bench.checks import import_path
     from bench.data import KINDS
     from bench.models import model_schema
     from bench.scaling import Strategy
-    from bench.validation import import_path
 
     sections = ["train", "logger", "plan", "model", "data", "strategy", "search"]
     parts = [

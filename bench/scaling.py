@@ -22,9 +22,9 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from timm.layers import make_divisible
 
+from bench.checks import import_path, one_line
 from bench.errors import UserError
 from bench.schema import Section
-from bench.validation import import_path, one_line
 
 WIDTH_DIVISOR = 8
 

@@ -117,16 +117,19 @@ class Train(Section):
     """channels_last memory format; auto: on (faster on CUDA, and on CPU through oneDNN)."""
     amp: AutoBool = "auto"
     """bf16 autocast; auto: on CUDA only."""
+    sync_bn: AutoBool = "auto"
+    """Batch-norm statistics over the global batch under DDP; auto: on with several processes."""
 
     # Keys that decide what a point learns (they make its training key); the rest
-    # decide how it is watched, timed or sped up. Every key is in exactly one list.
+    # decide how it is watched, timed or sped up, or (amp, sync_bn) enter the key by
+    # their effect on this device (bench.point.training_key). Every key is in one list.
     LEARNING: ClassVar = (
         "budget", "epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay",
         "label_smoothing", "warmup_epochs",
     )  # fmt: skip
     WATCHING: ClassVar = (
         "eval_batch_size", "eval_every", "checkpoint_every", "loss_check_every",
-        "log_every_seconds", "compile", "compile_min_steps", "channels_last", "amp",
+        "log_every_seconds", "compile", "compile_min_steps", "channels_last", "amp", "sync_bn",
     )  # fmt: skip
 
 
@@ -143,6 +146,8 @@ class Logger(Section):
     """Extra tags on every run."""
     init_timeout: float = Field(30.0, gt=0)
     """Seconds wandb.init may take before logging is switched off for the run."""
+    log_checkpoints: bool = False
+    """Also log each point's final checkpoint to W&B as an artifact (large)."""
 
 
 class Plan(Section):
@@ -151,9 +156,39 @@ class Plan(Section):
     out: str | None = None
     """plan.out=FILE.csv: `bench.plan` also writes its table there."""
     tolerance: Fraction = 0.05
-    """A point further than this from its MAC target is infeasible."""
+    """A point further than this from its MAC target is flagged (within_tolerance false)."""
+    max_miss: Fraction = 0.10
+    """A point further than this from its MAC target is refused; up to it, the closest
+    network is trained and flagged (the x axis is its measured MACs anyway)."""
     precision: float = Field(0.005, gt=0, lt=0.5)
     """The solver stops once a candidate is this close to the target."""
+
+    @model_validator(mode="after")
+    def _refuse_beyond_flag(self) -> Plan:
+        if self.max_miss < self.tolerance:
+            raise ValueError(
+                f"max_miss={self.max_miss:g} must be at least tolerance={self.tolerance:g}"
+            )
+        return self
+
+
+class Plot(Section):
+    """``plot.*``: what `bench.plot` and the end of every sweep draw (`bench.plot` flags too)."""
+
+    interval: Literal["t95", "sd", "range"] = "t95"
+    """Band around a level's mean over seeds: t95 (95 % t-interval, kept inside [0, 100] %),
+    sd (one standard deviation) or range (lowest to highest seed); with fewer than 3 seeds
+    every seed's point and their range are drawn instead of a band."""
+    fit_lines: bool = False
+    """Draw each strategy's fit err = a * MACs^-b on the top-1-vs-MACs figure."""
+    cam_images: int = Field(4, ge=0)
+    """Held-out images (rows) of the class-activation-map grid; 0 draws none."""
+    formats: list[Literal["png", "pdf", "svg"]] = ["png", "pdf", "svg"]
+    """File formats of every figure."""
+    width: Literal["single", "double"] = "single"
+    """Figure width: one column (3.4 in) or two (7.0 in) of a two-column paper."""
+    caption: bool = True
+    """Print the caption on the figure too (it is always written beside it as .txt)."""
 
 
 class Search(Section):
@@ -242,6 +277,12 @@ class DataConfig(Section):
     """Number of classes; null: the loader's count (class folders for imagefolder)."""
     resolution: int = Field(ge=8)
     """The baseline's input side in pixels."""
+    augment: Literal["pad_crop", "random_resized_crop"] = "pad_crop"
+    """pad_crop (small images: reflect-pad 1/8, random crop, flip; evaluation sees the whole
+    image) or random_resized_crop (ImageNet's: a random 8-100 % crop, resized, and flip;
+    evaluation resizes to resolution / crop_pct and takes the centre crop)."""
+    crop_pct: float = Field(0.875, gt=0, le=1)
+    """random_resized_crop's evaluation crop: the centre crop_pct of the resized image."""
 
 
 class Run(Section):
@@ -262,6 +303,7 @@ class Run(Section):
     train: Train = Train()
     logger: Logger = Logger()
     plan: Plan = Plan()
+    plot: Plot = Plot()
     model: SerializeAsAny[ModelConfig]
     data: SerializeAsAny[DataConfig]
     strategy: Any
@@ -277,5 +319,5 @@ class Run(Section):
         return phi
 
 
-SECTIONS = {"train": Train, "logger": Logger, "plan": Plan}
+SECTIONS = {"train": Train, "logger": Logger, "plan": Plan, "plot": Plot}
 TOP_LEVEL = ("phi", "seed", "device", "threads", "runs_dir", "sweep")

@@ -49,11 +49,17 @@ class PlannedPoint:
     within_tolerance: bool
     note: str = ""
     literal: bool = False
+    within_max_miss: bool = True
 
     @property
     def infeasible(self) -> bool:
-        """Off its budget by more than the tolerance where matching was asked for."""
-        return not self.within_tolerance and not self.literal
+        """Refused: further from its budget than ``plan.max_miss`` where matching was asked for.
+
+        A point off by more than ``plan.tolerance`` but within ``plan.max_miss``
+        is trained at its closest network and flagged (``within_tolerance``
+        false), since the x axis is its measured MACs anyway.
+        """
+        return not self.within_max_miss and not self.literal
 
     @property
     def macs_ratio(self) -> float:
@@ -92,6 +98,7 @@ class Planner:
     num_classes: int
     tolerance: float = 0.05
     precision: float = 0.005
+    max_miss: float = 0.10
     _seen: dict[tuple[Arch, int], Candidate] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -169,9 +176,16 @@ class Planner:
         ratio = cand.cost.macs / target
         literal = not strategy.matched
         ok = abs(ratio - 1.0) <= self.tolerance
+        trainable = abs(ratio - 1.0) <= self.max_miss
         note = ""
         if not ok:
             note = self._explain(strategy, phi, cand, target, lo, hi, literal)
+            if literal:
+                pass
+            elif trainable:
+                note += f"; trained there and flagged (within plan.max_miss={self.max_miss:g})"
+            else:
+                note += f"; beyond plan.max_miss={self.max_miss:g}, so it is not trained"
         return PlannedPoint(
             strategy=strategy.name,
             phi=phi,
@@ -182,6 +196,7 @@ class Planner:
             within_tolerance=ok,
             note=note,
             literal=literal,
+            within_max_miss=trainable,
         )
 
     def _explain(self, strategy, phi, cand, target, lo, hi, literal) -> str:

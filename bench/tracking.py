@@ -7,6 +7,11 @@ chosen before ``wandb.init`` (``logger.mode``, which the ``WANDB_MODE``
 environment variable overrides): ``offline`` never touches the network,
 ``disabled`` does nothing. Any W&B error (no network, a bad key, a broken
 install) prints one warning and the point goes on with logging off.
+
+A point's run id is fixed (``bench.point.run_id``), so a killed point, run
+again, continues its own run (``resume="allow"``; what wandb does offline,
+and how a killed run's leftovers are cleared: :mod:`bench.offline_runs`).
+The sweep's summary run is :mod:`bench.summary_run`.
 """
 
 from __future__ import annotations
@@ -14,12 +19,17 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import re
+import secrets
+import shutil
+import string
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from bench.errors import UserError
+from bench.offline_runs import LOCKS, hold_lock, release_when_written, remove_orphans
 from bench.schema import Logger
 
 log = logging.getLogger(__name__)
@@ -64,6 +74,36 @@ def warm_up(logger: Logger) -> threading.Thread | None:
     return thread
 
 
+def artifact_name(*parts: str) -> str:
+    """A valid W&B artifact name from ``parts`` (letters, digits, ``-``, ``_``, ``.``).
+
+    Artifact names are unique within a project, so a point's name carries its
+    sweep: two sweeps' ``depth_phi1_seed0`` checkpoints stay apart.
+    """
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(p for p in parts if p)).strip("._-")
+    return name[:128] or "scalebench"
+
+
+def with_commit(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` with ``versions.git_commit`` set (the commit result.json records)."""
+    from bench.provenance import git_commit
+
+    out = dict(config)
+    versions = dict(out.get("versions") or {})
+    if not versions.get("git_commit"):
+        versions["git_commit"] = git_commit()
+    out["versions"] = versions
+    return out
+
+
+def define_metrics(run: Any) -> None:
+    """Chart axes: training metrics against the optimiser step, evaluation against epochs."""
+    run.define_metric("step")
+    run.define_metric("epoch")
+    run.define_metric("train/*", step_metric="step")
+    run.define_metric("eval/*", step_metric="epoch")
+
+
 class Tracker:
     """One W&B run; every call is safe to make when W&B is off or has failed."""
 
@@ -78,8 +118,12 @@ class Tracker:
         tags: list[str],
         config: dict[str, Any],
         enabled: bool = True,
+        run_id: str | None = None,
     ) -> None:
-        self.run = None
+        self.run: Any = None
+        self.name, self.group = name, group
+        self._lock: tuple[int, Path] | None = None
+        self._dir: Path | None = None  # the run's folder, kept after a failure disables it
         self.mode = resolve_mode(logger)
         if not enabled or self.mode == "disabled":
             return
@@ -88,15 +132,12 @@ class Tracker:
 
             directory = Path(directory)
             directory.mkdir(parents=True, exist_ok=True)
-            settings = wandb.Settings(
-                init_timeout=logger.init_timeout,
-                console="off",
-                silent=True,
-                x_disable_stats=True,
-                disable_git=True,
-                save_code=False,
-                x_save_requirements=False,
-            )
+            resume = "allow" if run_id else None
+            run_id = run_id or "".join(secrets.choice(string.digits + "abcdef") for _ in range(8))
+            if self.mode == "offline":
+                self._lock = hold_lock(directory / "wandb" / LOCKS, run_id)
+                if self._lock is not None:
+                    remove_orphans(directory / "wandb", self._lock[1])
             self.run = wandb.init(
                 project=logger.project,
                 entity=logger.entity,
@@ -104,12 +145,16 @@ class Tracker:
                 job_type=job_type,
                 name=name,
                 tags=[str(t) for t in [*tags, *logger.tags]][:64],
-                config=config,
+                config=with_commit(config),
                 dir=str(directory),
                 mode=self.mode,
-                settings=settings,
+                settings=_settings(wandb, logger),
                 reinit="finish_previous",
+                id=run_id,
+                resume=resume,
             )
+            self._dir = self.run_dir
+            define_metrics(self.run)
         except Exception as exc:  # W&B must never stop training
             self._disable(f"could not start a W&B run ({type(exc).__name__}: {exc})")
 
@@ -128,11 +173,12 @@ class Tracker:
         self.run = None
 
     def log(self, data: Mapping[str, Any], step: int | None = None) -> None:
-        """Log metrics at ``step``."""
+        """Log metrics at optimiser step ``step`` (also logged as ``step``, the x axis)."""
         if self.run is None:
             return
         try:
-            self.run.log(dict(data), step=step)
+            row = dict(data) if step is None else {"step": step, **data}
+            self.run.log(row, step=step)
         except Exception as exc:
             self._disable(f"log failed ({type(exc).__name__}: {exc})")
 
@@ -146,59 +192,89 @@ class Tracker:
         except Exception as exc:
             self._disable(f"summary failed ({type(exc).__name__}: {exc})")
 
-    def finish(self, exit_code: int = 0) -> None:
-        """Close the run (multirun jobs share a process, so every job must)."""
+    def log_checkpoint(self, path: Path) -> None:
+        """Log the point's final checkpoint as a ``model`` artifact named after the point.
+
+        The file is hard-linked into the run's folder (copied where links do
+        not work): checkpoints are replaced by rename, so the run keeps the
+        bytes it logged until ``wandb sync`` uploads them.
+        """
+        if self.run is None:
+            return
+        path = Path(path)
+        if not path.is_file():
+            log.warning("W&B: no checkpoint to log at %s", path)
+            return
+        meta = {"point": self.name, "sweep": self.group, "file": path.name}
+        name = artifact_name(self.group, self.name)
+        self.log_artifact(name, "model", {path.name: path}, meta, link=True)
+
+    def log_artifact(
+        self,
+        name: str,
+        kind: str,
+        files: Mapping[str, Path],
+        metadata: Mapping[str, Any] | None = None,
+        link: bool = False,
+    ) -> None:
+        """Log ``files`` (entry name -> file) as one artifact.
+
+        Files are staged in ``<run folder>/artifacts/<name>/`` (hard links when
+        ``link``, else copies) and referenced there, so an offline run's folder
+        holds everything its sync uploads and nothing lands in the user's
+        home (wandb's default staging area).
+        """
         if self.run is None:
             return
         try:
-            self.run.finish(exit_code=exit_code)
+            import wandb
+
+            artifact = wandb.Artifact(name, type=kind, metadata=dict(metadata or {}))
+            stage = self.run_dir / "artifacts" / name
+            for entry, source in files.items():
+                staged = _stage(Path(source), stage / entry, link)
+                artifact.add_file(str(staged.resolve()), name=entry, policy="immutable")
+            self.run.log_artifact(artifact)
+        except Exception as exc:
+            self._disable(f"artifact {name} failed ({type(exc).__name__}: {exc})")
+
+    def finish(self, exit_code: int = 0) -> None:
+        """Close the run (multirun jobs share a process, so every job must); non-zero = failed."""
+        try:
+            if self.run is not None:
+                self.run.finish(exit_code=exit_code)
         except Exception as exc:
             log.warning("W&B finish failed: %s", exc)
-        self.run = None
+        finally:
+            self.run = None
+            release_when_written(self._lock, self._dir)
+            self._lock = None
 
 
-def log_sweep_summary(logger: Logger, sweep_dir: Path, report: Any) -> Path | None:
-    """Log a sweep's figures, results table and a native top-1 vs MACs chart as one W&B run.
-
-    ``report`` is :class:`bench.plot.Report`. Returns the run's folder (for
-    offline runs, what ``wandb sync`` uploads), or None when W&B is off.
-    """
-    table = report.table
-    sweep = str(table["sweep"].iloc[0]) if "sweep" in table and len(table) else sweep_dir.name
-    tracker = Tracker(
-        logger,
-        directory=sweep_dir,
-        name=f"{sweep}-summary",
-        group=sweep,
-        job_type="summary",
-        tags=["summary"],
-        config={"sweep": sweep, "points": int(len(table))},
+def _settings(wandb: Any, logger: Logger) -> Any:
+    """Quiet settings: no console capture, system stats, git or code snapshots."""
+    return wandb.Settings(
+        init_timeout=logger.init_timeout,
+        console="off",
+        silent=True,
+        x_disable_stats=True,
+        disable_git=True,
+        save_code=False,
+        x_save_requirements=False,
     )
-    if not tracker.active:
-        return None
-    try:
-        import wandb
 
-        data: dict[str, Any] = {}
-        for name, paths in report.figures.items():
-            png = next((p for p in paths if str(p).endswith(".png")), None)
-            if png is not None:
-                data[f"figures/{name}"] = wandb.Image(str(png), caption=name)
-        flat = table.copy()
-        for col in flat.columns:
-            if flat[col].dtype == object:
-                flat[col] = flat[col].astype(str)
-        results = wandb.Table(dataframe=flat)
-        data["results"] = results
-        ok = flat[flat["status"] == "ok"].sort_values("macs")
-        curve = wandb.Table(dataframe=ok[["strategy", "macs", "top1"]].reset_index(drop=True))
-        data["top1_vs_macs"] = wandb.plot.line(
-            curve, x="macs", y="top1", stroke="strategy", title="Top-1 vs MACs"
-        )
-        tracker.log(data)
-        run_dir = tracker.run_dir
-    except Exception as exc:
-        tracker._disable(f"summary logging failed ({type(exc).__name__}: {exc})")
-        run_dir = None
-    tracker.finish()
-    return run_dir
+
+def _stage(source: Path, target: Path, link: bool) -> Path:
+    """Put ``source``'s bytes at ``target``: a hard link (no copy of a large file) or a copy."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)
+    if link:
+        try:
+            os.link(source, target)
+            return target
+        except OSError:
+            pass  # another filesystem, or no hard links: copy
+    shutil.copy2(source, target)
+    return target
+
+

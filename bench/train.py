@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.budget import Budget
+from bench.device import synchronize
 from bench.progress import Progress
 from bench.schema import Train
 from bench.store import atomic_torch_save
@@ -48,7 +49,12 @@ class Outcome:
     compiled: bool = False
     channels_last: bool = False
     amp: bool = False
+    sync_bn: bool = False
     device: dict[str, Any] = field(default_factory=dict)
+    # what the trained network costs to run (bench.inference), on the training device
+    latency_ms: float | None = None
+    inference_images_per_sec: float | None = None
+    peak_memory_mb: float | None = None
     trained_by: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -73,6 +79,7 @@ class Setup:
     progress: Progress = field(default_factory=lambda: Progress("", enabled=False))
     on_log: Callable[[dict[str, Any], int], None] = lambda data, step: None
     is_main: bool = True
+    average: Callable[[torch.Tensor], torch.Tensor] = lambda t: t  # over DDP ranks
 
 
 @dataclass
@@ -233,14 +240,13 @@ def train_epoch(
             state.scheduler.step()
             state.step += 1
             if "first_step" not in state.timings:  # it carries torch.compile's compilation
-                if device.type == "cuda":
-                    torch.cuda.synchronize(device)
+                synchronize(device)
                 state.timings["first_step"] = time.perf_counter() - tic
             loss_sum += loss.detach().float()
             count += 1
             window_images += budget.batch_size
             if state.step % check_every == 0 or state.step == budget.steps:
-                mean = (loss_sum / count).item()  # the one host sync
+                mean = setup.average(loss_sum / count).item()  # the one host sync
                 if not math.isfinite(mean):
                     return "diverged", f"training loss became {mean} by step {state.step}"
                 rate = window_images / max(time.perf_counter() - window_start, 1e-9)

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from bench.checks import check_section
 from bench.config import compose_config
 from bench.schema import Run
-from bench.validation import check_section, validate
+from bench.validation import validate
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_CIFAR = REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"

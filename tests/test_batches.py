@@ -6,8 +6,9 @@ import torch.nn.functional as F
 
 from bench.batches import (
     DeviceBatches,
+    Preprocess,
     Shard,
-    _padded_on_device,
+    _split_on_device,
     channel_stats,
     resize_uint8,
 )
@@ -46,9 +47,9 @@ def test_resize_to_the_stored_size_is_the_images():
 
 
 def test_reflect_pad_in_uint8_equals_float_padding():
-    x = images(size=10)
+    x = images(size=24)  # stored at the point's size: pad_crop pads by 24 // 8 = 3 px
     ref = F.pad(x.float(), (3,) * 4, mode="reflect").to(torch.uint8)
-    padded = _padded_on_device(ImageSet(x, torch.zeros(len(x))), 10, 3, CPU)
+    padded = _split_on_device(ImageSet(x, torch.zeros(len(x))), 24, True, Preprocess(), CPU)
     assert padded.dtype == torch.uint8 and torch.equal(padded, ref)
 
 

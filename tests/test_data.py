@@ -91,7 +91,7 @@ def test_shapes_is_deterministic_across_processes():
         "import hashlib, torch\n"
         "torch.set_num_threads(1)\n"
         "from bench.data import load_data, data_schema\n"
-        "from bench.validation import check_section\n"
+        "from bench.checks import check_section\n"
         f"node = {SMALL_SHAPES!r}\n"
         "d = load_data(check_section(data_schema(node), node, 'data'))\n"
         "h = hashlib.sha256()\n"

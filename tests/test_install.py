@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,10 +17,19 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """The checkout built as a wheel (not editable) and installed into a folder of its own."""
+    """The checkout built as a wheel (not editable) and installed into a folder of its own.
+
+    It is built from a copy of what the package is made of, so that a stale ``build/``
+    folder of earlier local builds cannot hide a module the package list misses.
+    """
     work = tmp_path_factory.mktemp("wheel")
+    source = work / "source"
+    for part in ("bench", "conf", "hydra_plugins"):
+        shutil.copytree(REPO / part, source / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for part in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / part, source / part)
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-             str(REPO), "-w", str(work)]  # fmt: skip
+             str(source), "-w", str(work)]  # fmt: skip
     subprocess.run(build, check=True, capture_output=True, timeout=600)
     (wheel,) = work.glob("scalebench-*.whl")
     target = work / "site"

@@ -88,3 +88,23 @@ def test_infeasible_phi_gets_one_line_error_and_exit_1():
     assert len(errors) == 1
     assert "strategy=depth phi=-4" in errors[0] and "closest is" in errors[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_points_off_target_within_max_miss_are_flagged_not_refused():
+    proc = run_plan("model=vgg11", "data=imagenet", "strategy=depth,linear", "phi=0,1,2,3")
+    assert proc.returncode == 0, proc.stderr
+    notes = [line for line in proc.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 2 and "error:" not in proc.stderr
+    assert "strategy=depth phi=2" in notes[0] and "strategy=depth phi=3" in notes[1]
+    assert all("trained there and flagged" in n for n in notes)
+    assert "2 point(s) will train off their target" in proc.stderr
+    strict = run_plan(
+        "model=vgg11", "data=imagenet", "strategy=depth", "phi=2", "plan.max_miss=0.05"
+    )
+    assert strict.returncode == 1 and "beyond plan.max_miss=0.05" in strict.stderr
+
+
+def test_max_miss_below_tolerance_is_refused():
+    proc = run_plan("plan.tolerance=0.1", "plan.max_miss=0.05")
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "error: plan: max_miss=0.05 must be at least tolerance=0.1"

@@ -90,7 +90,7 @@ def test_training_key_lists_what_decides_learning(config):
         budget = plan_budget(
             c.train, len(data.train), planned.candidate.cost.macs, planned.base_macs
         )
-        return training_key(c, planned, budget, data, amp=False)
+        return training_key(c, planned, budget, data, amp=False, split_bn=False)
 
     base = key()
     assert key("train.log_every_seconds=1", "train.eval_batch_size=64") == base  # watching
@@ -134,3 +134,33 @@ def test_a_failure_never_replaces_a_finished_result(compose, small, monkeypatch)
         run_point(compose(*small, "strategy=depth", "phi=0"))
     (again,) = results(sweep_of(compose(*small))).values()
     assert again == first
+
+
+def test_a_point_rounding_keeps_off_target_trains_at_its_closest_network_flagged(compose, small):
+    # a quarter-width VGG-11's depth phi=2 lands 2.6 % over its target: off a 2 % tolerance
+    vgg = ["model=vgg11", "model.width_mult=0.25", "data.resolution=32", "plan.tolerance=0.02"]
+    result = run_point(compose(*small, *vgg, "strategy=depth", "phi=2"))
+    assert result["status"] == "ok" and result["within_tolerance"] is False
+    assert result["macs_ratio"] == pytest.approx(1.026, abs=0.005)
+    assert "trained there and flagged" in result["plan_note"]
+    assert result["depths"] == [3, 3, 6, 6, 6]
+
+
+def test_diagnostics_are_recorded(compose, small):
+    result = run_point(compose(*small))
+    assert result["test_images"] == 256 and result["num_classes"] == 10
+    assert isinstance(result["above_chance"], bool)
+    assert result["still_improving"] is None  # one evaluation: too short to judge
+
+
+def test_bf16_autocast_trains_on_cpu(compose, small):
+    result = run_point(compose(*small, "device=cpu", "train.amp=true"))
+    assert result["status"] == "ok" and result["amp"] is True
+    assert result["top1"] is not None
+
+
+@pytest.mark.slow
+def test_compile_trains_on_cpu_and_records_its_cost(compose, small):
+    result = run_point(compose(*small, "device=cpu", "train.compile=true", "train.epochs=2"))
+    assert result["status"] == "ok" and result["compiled"] is True
+    assert result["compile_seconds"] is not None and result["compile_seconds"] > 0

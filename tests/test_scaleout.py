@@ -88,3 +88,28 @@ def test_slurm_example_launcher_composes_onto_submitit():
     assert launcher.partition == "a100" and launcher.gpus_per_node == 1
     assert launcher.timeout_min > 0 and launcher.mem_gb > 0
     assert cfg.model.name == "vgg11" and cfg.data.kind == "imagefolder"
+
+
+@pytest.mark.slow
+def test_synchronised_batch_norm_makes_two_processes_one_experiment(tmp_path):
+    """A 2-process point's first step sees the loss of the 1-process point: same batch, same
+    augmentation, and with sync_bn the same batch-norm statistics (dropout off: its masks are
+    drawn per process)."""
+    one_step = [f"runs_dir={tmp_path}", *SMALL, "strategy=width", "phi=1", "model.drop_rate=0",
+                "train.epochs=0.1", "train.loss_check_every=1"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m",
+                "bench.run", *one_step]  # fmt: skip
+    for sweep, extra in (("sync", []), ("split", ["train.sync_bn=false"])):
+        proc = subprocess.run([*torchrun, f"sweep={sweep}", *extra], capture_output=True,
+                              text=True, timeout=600, env=env)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    single = run(sys.executable, "-m", "bench.run", *one_step, "sweep=single", "threads=1")
+    assert single.returncode == 0, single.stderr[-3000:]
+    (s,), (d,), (split,) = (results(tmp_path / n).values() for n in ("single", "sync", "split"))
+    assert s["steps"] == d["steps"] == 1
+    assert d["sync_bn"] is True and split["sync_bn"] is False and s["sync_bn"] is False
+    first = [r["history"][-1]["train_loss"] for r in (s, d, split)]
+    assert first[1] == pytest.approx(first[0], abs=1e-5)  # floating-point noise
+    assert abs(first[2] - first[0]) > 1e-3  # per-process statistics: another experiment
+    assert d["point_key"] != split["point_key"]

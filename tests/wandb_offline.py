@@ -6,8 +6,11 @@ what an offline run really recorded.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import struct
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,15 +45,23 @@ def _chunks(data: bytes) -> Iterator[bytes]:
             yield pending + chunk
 
 
-def records(run_dir: Path) -> list[pb.Record]:
-    """Every record of the offline run in ``run_dir`` (``.../wandb/offline-run-*``)."""
+def records(run_dir: Path, wait: float = 60.0) -> list[pb.Record]:
+    """Every record of the offline run in ``run_dir`` (``.../wandb/offline-run-*``).
+
+    ``run.finish()`` returns before wandb-core has written the file, so this
+    waits up to ``wait`` seconds for the run's exit record.
+    """
     (path,) = Path(run_dir).glob("run-*.wandb")
-    out = []
-    for chunk in _chunks(path.read_bytes()):
-        rec = pb.Record()
-        rec.ParseFromString(chunk)
-        out.append(rec)
-    return out
+    deadline = time.monotonic() + wait
+    while True:
+        out = []
+        for chunk in _chunks(path.read_bytes()):
+            rec = pb.Record()
+            rec.ParseFromString(chunk)
+            out.append(rec)
+        if any(r.WhichOneof("record_type") == "exit" for r in out) or time.monotonic() > deadline:
+            return out
+        time.sleep(0.05)
 
 
 def summary(run_dir: Path) -> dict[str, Any]:
@@ -63,9 +74,9 @@ def summary(run_dir: Path) -> dict[str, Any]:
     return out
 
 
-def run_info(run_dir: Path) -> pb.RunRecord:
+def run_info(run_dir: Path, wait: float = 60.0) -> pb.RunRecord:
     """The run record: name, group, job type, tags, config."""
-    return next(r.run for r in records(run_dir) if r.WhichOneof("record_type") == "run")
+    return next(r.run for r in records(run_dir, wait) if r.WhichOneof("record_type") == "run")
 
 
 def history_keys(run_dir: Path) -> set[str]:
@@ -75,3 +86,76 @@ def history_keys(run_dir: Path) -> set[str]:
         if rec.WhichOneof("record_type") == "history":
             keys.update(item.key or "/".join(item.nested_key) for item in rec.history.item)
     return keys
+
+
+def _decode(items: Any, out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Items as a dict; a nested key (a media value's ``path``, ``_wandb.visualize``) nests."""
+    out = {} if out is None else out
+    for item in items:
+        *parents, leaf = [item.key] if item.key else list(item.nested_key)
+        node = out
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = json.loads(item.value_json)
+    return out
+
+
+def history(run_dir: Path) -> list[dict[str, Any]]:
+    """Every row logged with ``run.log``, decoded (``_step`` included)."""
+    return [
+        _decode(rec.history.item)
+        for rec in records(run_dir)
+        if rec.WhichOneof("record_type") == "history"
+    ]
+
+
+def config(run_dir: Path) -> dict[str, Any]:
+    """The run's config: the run record's, updated by later config records."""
+    out: dict[str, Any] = {}
+    for rec in records(run_dir):
+        kind = rec.WhichOneof("record_type")
+        if kind in ("run", "config"):
+            _decode((rec.run.config if kind == "run" else rec.config).update, out)
+    return out
+
+
+def exit_code(run_dir: Path) -> int | None:
+    """The exit code the run finished with (None: it never finished, e.g. killed)."""
+    codes = [r.exit.exit_code for r in records(run_dir) if r.WhichOneof("record_type") == "exit"]
+    return codes[-1] if codes else None
+
+
+def metrics(run_dir: Path) -> dict[str, str]:
+    """``define_metric`` declarations: metric name or glob -> its step metric ("" for none)."""
+    out = {}
+    for rec in records(run_dir):
+        if rec.WhichOneof("record_type") == "metric":
+            out[rec.metric.name or rec.metric.glob_name] = rec.metric.step_metric
+    return out
+
+
+def artifacts(run_dir: Path, kind: str | None = None) -> list[pb.ArtifactRecord]:
+    """The artifacts the run logged (name, type, metadata, manifest), of type ``kind`` if given.
+
+    W&B stores each logged ``wandb.Table`` as a ``run_table`` artifact of its own.
+    """
+    found = [r.artifact for r in records(run_dir) if r.WhichOneof("record_type") == "artifact"]
+    return [a for a in found if kind is None or a.type == kind]
+
+
+def entries(artifact: pb.ArtifactRecord) -> dict[str, pb.ArtifactManifestEntry]:
+    """An artifact's manifest by entry path (each with digest, size and local_path)."""
+    return {e.path: e for e in artifact.manifest.contents}
+
+
+def md5_b64(path: Path) -> str:
+    """A file's digest as W&B manifests write it (base64 of the MD5)."""
+    return base64.b64encode(hashlib.md5(Path(path).read_bytes()).digest()).decode()
+
+
+def runs_by_id(wandb_dir: Path) -> dict[str, list[Path]]:
+    """Offline run folders (``offline-run-<time>-<id>``) grouped by run id."""
+    out: dict[str, list[Path]] = {}
+    for folder in sorted(Path(wandb_dir).glob("offline-run-*")):
+        out.setdefault(folder.name.split("-", 3)[-1], []).append(folder)
+    return out

@@ -18,8 +18,9 @@ import logging
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,14 +32,23 @@ from bench.cache import LRU
 from bench.errors import UserError
 from bench.store import atomic_torch_save
 
-if TYPE_CHECKING:
-    from bench.data.imagefolder import Tree
-
 log = logging.getLogger(__name__)
 
 CACHE_VERSION = 1  # bump when the decode changes, so old caches are not reused
 SHOW = 5  # unreadable paths kept for the warning
 _memory: LRU[dict[str, Any]] = LRU(2)  # cache key -> decoded tree
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A scanned, checked class-folder tree: samples are (path, label) in a fixed order."""
+
+    root: Path
+    train_dir: Path
+    test_dir: Path
+    classes: list[str]
+    train: list[tuple[str, int]]
+    test: list[tuple[str, int]]
 
 
 def load(tree: Tree, size: int, workers: int, cache_dir: Path) -> tuple[dict[str, Any], str]:

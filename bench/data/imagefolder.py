@@ -38,7 +38,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,6 +47,7 @@ from torchvision.datasets import ImageFolder
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from bench.data import Data, ImageSet, StreamSet, decoded
+from bench.data.decoded import Tree
 from bench.errors import UserError
 from bench.schema import AutoBool, DataConfig
 
@@ -57,18 +57,6 @@ EXTENSIONS: tuple[str, ...] = IMG_EXTENSIONS
 TEST_SPLITS = ("val", "test")
 SHOW = 5  # paths named in a warning
 LAYOUT = "<path>/train/<class>/<image> and <path>/val/<class>/<image> (or test/)"
-
-
-@dataclass(frozen=True)
-class Tree:
-    """A scanned, checked class-folder tree: samples are (path, label) in a fixed order."""
-
-    root: Path
-    train_dir: Path
-    test_dir: Path
-    classes: list[str]
-    train: list[tuple[str, int]]
-    test: list[tuple[str, int]]
 
 
 class ImageFolderConfig(DataConfig):

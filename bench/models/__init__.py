@@ -26,10 +26,10 @@ from typing import Any
 
 from torch import nn
 
+from bench.checks import import_path
 from bench.errors import UserError
 from bench.scaling import Scale, linear_extra_blocks, round_depth, round_width
 from bench.schema import ModelConfig
-from bench.validation import import_path
 
 Builder = Callable[..., nn.Module]
 
