@@ -153,7 +153,37 @@ def centre_crop(images: torch.Tensor, size: int) -> torch.Tensor:
     return images[..., top : top + size, top : top + size].contiguous()
 
 
-class DeviceBatches:
+class Batches:
+    """What in-memory and streamed batches share: the batch, the seed, this rank's share,
+    and the last step every batch takes on the device (normalise, memory format)."""
+
+    def __init__(
+        self,
+        batch_size: int,
+        device: torch.device,
+        train: bool,
+        seed: int,
+        mean: tuple,
+        std: tuple,
+        channels_last: bool,
+        shard: Shard,
+    ) -> None:
+        self.batch_size = int(batch_size)
+        self.device = device
+        self.train = train
+        self.seed = int(seed)
+        self.channels_last = channels_last
+        self.shard = shard
+        self.mean = torch.tensor(mean, device=device).view(1, 3, 1, 1) * 255
+        self.std = torch.tensor(std, device=device).view(1, 3, 1, 1) * 255
+
+    def finish(self, x: torch.Tensor) -> torch.Tensor:
+        """uint8-valued pixels to the network's input: normalised, in the chosen memory format."""
+        x = (x.float() - self.mean) / self.std
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+
+class DeviceBatches(Batches):
     """An in-memory split as one device tensor; batches are slices, augmented on the device."""
 
     def __init__(
@@ -170,19 +200,12 @@ class DeviceBatches:
         shard: Shard = Shard(),
         preprocess: Preprocess = Preprocess(),
     ) -> None:
+        super().__init__(batch_size, device, train, seed, mean, std, channels_last, shard)
         self.resolution = int(resolution)
         self.preprocess = preprocess
         self.pad = self.resolution // 8 if train and preprocess.augment == "pad_crop" else 0
         self.images = _split_on_device(split, self.resolution, train, preprocess, device)
         self.labels = split.labels.to(device)
-        self.batch_size = int(batch_size)
-        self.device = device
-        self.train = train
-        self.seed = int(seed)
-        self.channels_last = channels_last
-        self.shard = shard
-        self.mean = torch.tensor(mean, device=device).view(1, 3, 1, 1) * 255
-        self.std = torch.tensor(std, device=device).view(1, 3, 1, 1) * 255
         self.n = len(self.labels)
 
     def __len__(self) -> int:
@@ -211,10 +234,7 @@ class DeviceBatches:
             x = self._random_resized_crop(x, generator_seed, part)
         elif self.train:
             x = self._augment(x, generator_seed, part)
-        x = (x.float() - self.mean) / self.std
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x, self.labels[idx]
+        return self.finish(x), self.labels[idx]
 
     def _augment(self, x: torch.Tensor, seed: tuple, part: slice) -> torch.Tensor:
         """Random crop back to size from the padded images, and random horizontal flip.

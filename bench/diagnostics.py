@@ -168,9 +168,9 @@ def problems(rows: Iterable[Mapping[str, Any]] | pd.DataFrame) -> list[str]:
     kinds = [
         ([r for r in records if r.get("status") == "failed"], _failed),
         ([r for r in records if r.get("status") == "diverged"], _diverged),
-        ([r for r in ok if _flag(r.get("above_chance")) is False], _chance),
-        ([r for r in ok if _flag(r.get("still_improving")) is True], _improving_line),
-        ([r for r in records if _flag(r.get("within_tolerance")) is False], _off_target),
+        ([r for r in ok if parse_flag(r.get("above_chance")) is False], _chance),
+        ([r for r in ok if parse_flag(r.get("still_improving")) is True], _improving_line),
+        ([r for r in records if parse_flag(r.get("within_tolerance")) is False], _off_target),
     ]
     return [line(hits, total) for hits, line in kinds if hits]
 
@@ -248,7 +248,7 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _flag(value: Any) -> bool | None:
+def parse_flag(value: Any) -> bool | None:
     """A boolean flag as stored in result.json or read back from CSV ("True"); None if unset."""
     if isinstance(value, str):
         return {"true": True, "false": False}.get(value.strip().lower())

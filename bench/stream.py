@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from bench.batches import Preprocess, Shard, channel_stats
+from bench.batches import Batches, Preprocess, Shard, channel_stats
 from bench.data import StreamSet
 from bench.device import traits
 
@@ -96,7 +96,7 @@ class _EpochItems(Sampler):
         return len(self.items)
 
 
-class StreamBatches:
+class StreamBatches(Batches):
     """A split streamed from disk through persistent DataLoader workers."""
 
     def __init__(
@@ -113,17 +113,10 @@ class StreamBatches:
         channels_last: bool = False,
         shard: Shard = Shard(),
     ) -> None:
+        super().__init__(batch_size, device, train, seed, mean, std, channels_last, shard)
         dataset = copy.copy(split.dataset)
         dataset.transform = stream_transform(resolution, train, preprocess)
         self.n = len(dataset)
-        self.batch_size = int(batch_size)
-        self.device = device
-        self.train = train
-        self.seed = int(seed)
-        self.channels_last = channels_last
-        self.shard = shard
-        self.mean = torch.tensor(mean, device=device).view(1, 3, 1, 1) * 255
-        self.std = torch.tensor(std, device=device).view(1, 3, 1, 1) * 255
         self.sampler = _EpochItems()
         per = self.batch_size // shard.world if train else self.batch_size
         self.loader = DataLoader(
@@ -160,8 +153,4 @@ class StreamBatches:
         fast = traits(self.device).non_blocking
         for x, y in self.loader:
             x = x.to(self.device, non_blocking=fast)
-            y = y.to(self.device, non_blocking=fast)
-            x = (x.float() - self.mean) / self.std
-            if self.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            yield x, y
+            yield self.finish(x), y.to(self.device, non_blocking=fast)

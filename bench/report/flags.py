@@ -20,7 +20,6 @@ failed point has its own marker).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +28,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
+
+from bench.diagnostics import parse_flag
 
 INK = "0.15"
 
@@ -60,15 +61,6 @@ FLAGS = (
          r"$\leftrightarrow$", 7.0, (4.5, 5.5)),
 )  # fmt: skip
 COUNTS = tuple(f.count for f in FLAGS)
-
-
-def parse_flag(value: Any) -> bool | None:
-    """A flag as result.json stores it (bool) or a CSV gives it back ("True"); None if unset."""
-    if isinstance(value, str):
-        return {"true": True, "false": False}.get(value.strip().lower())
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return bool(value)
 
 
 def flagged(table: pd.DataFrame, flag: Flag) -> pd.Series:
