@@ -3,8 +3,9 @@
 ``bench.plan``, the sweeper and the tests need the exact configs a
 ``bench.run -m`` sweep would give its jobs, without running them: Hydra's
 compose API plus its own override parser and sweep expansion give exactly
-that. Hydra's private API (its basic sweeper) is used by scalebench's
-sweeper, ``hydra_plugins/scalebench/sweeper.py``, and nowhere else.
+that. Hydra's private API (its basic sweeper) is used here, for the order
+of a sweep's jobs, and by scalebench's sweeper, which extends it
+(``hydra_plugins/scalebench/sweeper.py``), and nowhere else.
 
 The configs ship inside the package (``bench/conf`` in a wheel) and are read
 from the checkout's top-level ``conf/`` otherwise. The point-folder resolver
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra import compose, initialize_config_dir
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -28,7 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from bench import schema
-from bench.errors import UserError
+from bench.errors import UserError, folded
 from bench.store import point_name
 
 
@@ -95,13 +97,6 @@ OmegaConf.register_new_resolver("point_dir", _point_dir, replace=True)
 register()
 
 
-def one_line(exc: BaseException) -> str:
-    """An exception's message folded onto one line (Hydra's span several)."""
-    text = str(exc).split("\nConfig search path")[0]
-    text = " ".join(text.replace("\t", " ").split())
-    return text.replace("Available options in", "- available options in")
-
-
 def compose_config(
     overrides: Iterable[str] = (), config_name: str = "config", return_hydra_config: bool = False
 ) -> DictConfig:
@@ -113,20 +108,18 @@ def compose_config(
                 config_name, overrides=list(overrides), return_hydra_config=return_hydra_config
             )
     except (HydraException, OmegaConfBaseException) as exc:
-        raise UserError(one_line(exc)) from exc
+        raise UserError(folded(exc)) from exc
     finally:
         GlobalHydra.instance().clear()
 
 
 def split_sweep(overrides: list[str]) -> list[list[str]]:
     """Every job's override list, in the order Hydra's basic sweeper launches them."""
-    from hydra_plugins.scalebench.sweeper import ScalebenchSweeper
-
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
-        (jobs,) = ScalebenchSweeper.split_arguments(parsed, None)
+        (jobs,) = BasicSweeper.split_arguments(parsed, None)
     except HydraException as exc:
-        raise UserError(one_line(exc)) from exc
+        raise UserError(folded(exc)) from exc
     return jobs
 
 
@@ -145,7 +138,7 @@ def expand_sweep(arguments: list[str], config_name: str = "config") -> list[list
     try:
         parsed = OverridesParser.create().parse_overrides(list(arguments))
     except HydraException as exc:
-        raise UserError(one_line(exc)) from exc
+        raise UserError(folded(exc)) from exc
     plain = [a for a, o in zip(arguments, parsed, strict=True) if not o.is_sweep_override()]
     base = compose_config(plain, config_name=config_name, return_hydra_config=True)
     return split_sweep(sweep_params(base) + list(arguments))

@@ -20,6 +20,13 @@ class UserError(Exception):
     """A problem with the user's input, reported as one line without a traceback."""
 
 
+def folded(exc: BaseException) -> str:
+    """An exception's message folded onto one line (Hydra's span several)."""
+    text = str(exc).split("\nConfig search path")[0]
+    text = " ".join(text.replace("\t", " ").split())
+    return text.replace("Available options in", "- available options in")
+
+
 def fail(message: str) -> None:
     """Print ``error: message`` on stderr as a single line and exit with status 1."""
     line = " ".join(str(message).split())

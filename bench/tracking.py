@@ -276,5 +276,3 @@ def _stage(source: Path, target: Path, link: bool) -> Path:
             pass  # another filesystem, or no hard links: copy
     shutil.copy2(source, target)
     return target
-
-

@@ -18,8 +18,9 @@ import pytest
 import torch
 from conftest import REPO
 
-from bench.config import compose_config, split_sweep
+from bench.config import compose_config
 from bench.validation import validate
+from hydra_plugins.scalebench.sweeper import split_sweep
 
 SCRIPT = REPO / "benchmarks" / "gpu.py"
 KEYS = {

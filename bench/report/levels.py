@@ -19,7 +19,8 @@ import pandas as pd
 from bench.report.flags import count_flags
 from bench.stats import seed_interval
 
-# Strategies in the order every figure, legend and table uses (DESIGN.md); others follow sorted.
+# Strategies in the order every figure, legend and table uses (docs/design.md); others follow
+# sorted.
 STRATEGY_ORDER = ("depth", "width", "resolution", "compound", "linear", "uniform", "fast")
 LEVEL_KEYS = ["sweep", "strategy", "phi"]
 # Columns pooled per level: the mean over ok seeds, or over any seed when none finished.
@@ -31,7 +32,7 @@ INTERVAL_COLUMNS = ["top1_mean", "top1_low", "top1_high", "top1_interval", "top1
 
 
 def strategy_order(names: Iterable[str]) -> list[str]:
-    """Known strategies in DESIGN.md's order, then any others sorted, so every output agrees."""
+    """Known strategies in docs/design.md's order, then others sorted: every output agrees."""
     present = {str(n) for n in names}
     return [s for s in STRATEGY_ORDER if s in present] + sorted(present - set(STRATEGY_ORDER))
 
