@@ -36,6 +36,7 @@ from bench.models import build_model
 from bench.plan import plan_point
 from bench.progress import Progress
 from bench.record import FINAL, SUMMARY_KEYS, PointResult, config_record, record, record_failure
+from bench.regularization import regularised
 from bench.schema import Run, resolve_auto
 from bench.solver import PlannedPoint
 from bench.store import (
@@ -105,13 +106,15 @@ def train_and_record(
     tag, timings = label(config), {}
     tic = time.perf_counter()
     planned = plan_point(config)
+    cost = planned.candidate.cost.macs
+    model = regularised(config.model, config.train.regularization, cost / planned.base_macs)
+    config = config.model_copy(update={"model": model})  # the rates this point trains with
     timings["plan"] = time.perf_counter() - tic
     if dist.is_main:
         warm_up(config.logger)  # W&B's service starts while the data loads
     tic = time.perf_counter()
     data = load_data(config.data)
     timings["data"] = time.perf_counter() - tic
-    cost = planned.candidate.cost.macs
     budget = plan_budget(config.train, len(data.train), cost, planned.base_macs)
     ddp.check_batch(budget.batch_size, dist)
     amp = resolve_auto(config.train.amp, traits(device).bf16_by_default)

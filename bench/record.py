@@ -93,6 +93,8 @@ class PointResult:
     amp: bool | None = _key()  # bf16 autocast was on
     sync_bn: bool | None = _key()  # batch-norm statistics over every DDP process
     resumed_from_step: int | None = _key()  # 0 unless it continued from a checkpoint
+    drop_rate: float | None = _key(summary=True)  # dropout this point used (train.regularization)
+    drop_path_rate: float | None = _key(summary=True)  # stochastic depth this point used
     # -- details (result.json only) -------------------------------------------------------------
     device: dict[str, Any] | None = _key()  # type, name, world_size, threads (flattened in CSV)
     timings: dict[str, float] | None = _key(nested=True)  # seconds per phase of the job
@@ -214,6 +216,8 @@ def record(
         amp=outcome.amp,
         sync_bn=outcome.sync_bn,
         resumed_from_step=outcome.resumed_from_step,
+        drop_rate=config.model.drop_rate,
+        drop_path_rate=config.model.drop_path_rate,
         device=outcome.device,
         timings={**timings, **outcome.timings, "job_wall": wall},
         budget_detail=budget.as_dict(),

@@ -101,6 +101,12 @@ class Train(Section):
     """Cross-entropy label smoothing."""
     warmup_epochs: float = Field(0.5, ge=0)
     """Linear warmup from zero, then cosine decay to zero over the remaining steps."""
+    grad_clip: float | None = Field(None, gt=0)
+    """Clip the total gradient norm to this value before each step; null: no clipping
+    (measured no better than zero_init_last alone, docs/design.md)."""
+    regularization: Literal["fixed", "scaled"] = "fixed"
+    """fixed: every point uses the model's drop_rate and drop_path_rate; scaled: they grow
+    with the point's MAC ratio as EfficientNet's grew from B0 to B7 (bench.regularization)."""
     eval_every: int = Field(1, ge=1)
     """Epochs between evaluations on the held-out split."""
     checkpoint_every: int = Field(1, ge=1)
@@ -125,7 +131,7 @@ class Train(Section):
     # their effect on this device (bench.point.training_key). Every key is in one list.
     LEARNING: ClassVar = (
         "budget", "epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay",
-        "label_smoothing", "warmup_epochs",
+        "label_smoothing", "warmup_epochs", "grad_clip", "regularization",
     )  # fmt: skip
     WATCHING: ClassVar = (
         "eval_batch_size", "eval_every", "checkpoint_every", "loss_check_every",
@@ -253,6 +259,9 @@ class ModelConfig(Section):
     """Dropout before the classifier."""
     drop_path_rate: Fraction = 0.0
     """Stochastic depth: drop rate of the last block (linear in block index)."""
+    zero_init_last: bool = True
+    """Zero the last norm layer of every residual branch, so each block starts as the
+    identity; without it the deep points of a sweep can fail to train (docs/design.md)."""
     min_resolution: int = Field(8, ge=1)
     """Smallest input side the network takes (its total stride)."""
 

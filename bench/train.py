@@ -226,7 +226,7 @@ def train_epoch(
 ) -> tuple[str, str | None]:
     """Steps to the end of the epoch (or of the budget); ("diverged", why) on a non-finite loss."""
     device, check_every = setup.device, setup.recipe.loss_check_every
-    smoothing = setup.recipe.label_smoothing
+    smoothing, clip = setup.recipe.label_smoothing, setup.recipe.grad_clip
     loss_sum, count = torch.zeros((), device=device), 0
     window_start, window_images = time.perf_counter(), 0
     tic = time.perf_counter()
@@ -236,6 +236,8 @@ def train_epoch(
                 loss = F.cross_entropy(state.model(x), y, label_smoothing=smoothing)
             state.optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_(state.model.parameters(), clip)
             state.optimizer.step()
             state.scheduler.step()
             state.step += 1

@@ -107,3 +107,39 @@ def test_family_keys_are_checked_by_the_builders_config(config):
         config("model=tiny", "model.blocks=[ds_k3_s1_e1]")
     with pytest.raises(UserError, match="model.act is not a key of model"):
         config("model=vgg11", "+model.act=relu")
+
+
+def _real(config, model, zero_init_last):
+    cfg = config(f"model={model}", f"model.zero_init_last={zero_init_last}").model
+    torch.manual_seed(0)
+    return build_model(cfg, scale_arch(cfg, Scale()), 10).eval()
+
+
+def _in_channels(block):
+    return next(m for m in block.modules() if isinstance(m, torch.nn.Conv2d)).in_channels
+
+
+def _residual_blocks(net):
+    from timm.models._efficientnet_blocks import DepthwiseSeparableConv, InvertedResidual
+    from timm.models.resnet import BasicBlock
+
+    for m in net.modules():
+        mbconv = isinstance(m, InvertedResidual | DepthwiseSeparableConv) and m.has_skip
+        if mbconv or (isinstance(m, BasicBlock) and m.downsample is None):
+            yield m
+
+
+@pytest.mark.parametrize("model", ["tiny", "mobilenetv3_large", "resnet18"])
+def test_zero_init_last_starts_every_residual_block_as_the_identity(config, model):
+    net = _real(config, model, True)
+    blocks = list(_residual_blocks(net))
+    assert blocks
+    for block in blocks:
+        x = torch.randn(2, _in_channels(block), 8, 8)
+        if type(block).__name__ == "BasicBlock":
+            x = x.relu()  # its input is a ReLU's output; its own last act is a ReLU
+        assert torch.allclose(block(x), x, atol=1e-6)
+    plain = _real(config, model, False)
+    block = next(iter(_residual_blocks(plain)))
+    x = torch.randn(2, _in_channels(block), 8, 8).relu()
+    assert not torch.allclose(block(x), x, atol=1e-3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from conftest import SMALL, results, sweep_of
@@ -10,6 +11,7 @@ from conftest import SMALL, results, sweep_of
 from bench.errors import UserError
 from bench.point import run_point, training_key
 from bench.record import INTERFACE, PointResult, compile_seconds
+from bench.regularization import SLOPE
 from bench.train import Outcome
 
 
@@ -164,3 +166,18 @@ def test_compile_trains_on_cpu_and_records_its_cost(compose, small):
     result = run_point(compose(*small, "device=cpu", "train.compile=true", "train.epochs=2"))
     assert result["status"] == "ok" and result["compiled"] is True
     assert result["compile_seconds"] is not None and result["compile_seconds"] > 0
+
+
+def test_scaled_regularization_is_used_and_recorded(compose, small):
+    fixed = run_point(compose(*small, "strategy=width", "phi=1"))
+    assert fixed["drop_rate"] == 0.1 and fixed["drop_path_rate"] == 0.0  # tiny's own
+    scaled = run_point(compose(*small, "strategy=width", "phi=1", "train.regularization=scaled"))
+    assert scaled["drop_rate"] == pytest.approx(0.1 + SLOPE * math.log2(scaled["macs"] /
+                                                scaled["target_macs"] * 2), abs=1e-3)  # fmt: skip
+    assert scaled["config"]["model"]["drop_rate"] == scaled["drop_rate"]
+    assert scaled["point_key"] != fixed["point_key"]  # a different recipe, a different training
+
+
+def test_gradient_clipping_is_part_of_the_recipe(compose, small):
+    result = run_point(compose(*small, "train.grad_clip=0.5"))
+    assert result["status"] == "ok" and result["config"]["train"]["grad_clip"] == 0.5

@@ -120,3 +120,17 @@ def test_no_weight_decay_on_biases_and_norms(config):
     decayed, plain = opt.param_groups
     assert decayed["weight_decay"] > 0 and plain["weight_decay"] == 0
     assert all(p.ndim > 1 for p in decayed["params"]) and all(p.ndim == 1 for p in plain["params"])
+
+
+def test_grad_clip_bounds_every_step(config, tmp_path):
+    def moved(**train):
+        run = trainer(config, tmp_path / str(len(train)), weight_decay=0, **train)
+        run.fit()
+        start = net()
+        return max(
+            (p - q).abs().max().item()
+            for p, q in zip(run.model.parameters(), start.parameters(), strict=True)
+        )
+
+    assert moved(grad_clip=1e-9) < 1e-6  # 16 steps of lr x 1e-9, with momentum
+    assert moved() > 1e-2

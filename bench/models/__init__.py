@@ -93,4 +93,32 @@ def model_schema(node: Mapping[str, Any]) -> type[ModelConfig]:
 
 def build_model(model: ModelConfig, arch: Arch, num_classes: int) -> nn.Module:
     """Build ``arch`` with the family's builder named in the model config."""
-    return builder_of(model.builder)(arch, model, num_classes)
+    network = builder_of(model.builder)(arch, model, num_classes)
+    if model.zero_init_last:
+        zero_init_last(network)
+    return network
+
+
+def zero_init_last(network: nn.Module) -> int:
+    """Zero the last norm layer of every residual branch; the number of branches changed.
+
+    Each block then starts as the identity, and a network twice as deep starts
+    with the same signal scale as the baseline (Goyal et al. 2017). timm's
+    ResNet blocks do this themselves (their ``zero_init_last``); its MBConv
+    and depthwise-separable blocks have no such method, so their norm before
+    the residual add (``bn3``, ``bn2``) is zeroed here.
+    """
+    from timm.models._efficientnet_blocks import DepthwiseSeparableConv, InvertedResidual
+
+    changed = 0
+    for block in network.modules():
+        if hasattr(block, "zero_init_last") and callable(block.zero_init_last):
+            block.zero_init_last()
+        elif isinstance(block, InvertedResidual) and block.has_skip:
+            nn.init.zeros_(block.bn3.weight)
+        elif isinstance(block, DepthwiseSeparableConv) and block.has_skip:
+            nn.init.zeros_(block.bn2.weight)
+        else:
+            continue
+        changed += 1
+    return changed

@@ -34,4 +34,5 @@ def build(arch: Arch, model: ResNetConfig, num_classes: int) -> nn.Module:
         num_classes=num_classes,
         drop_rate=model.drop_rate,
         drop_path_rate=model.drop_path_rate,
+        zero_init_last=model.zero_init_last,
     )
