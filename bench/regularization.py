@@ -12,7 +12,8 @@ sweep: a point with ``k`` times the baseline's MACs trains with
     drop_rate      = min(0.5, model.drop_rate      + SLOPE * log2(k))
     drop_path_rate = min(0.5, model.drop_path_rate + SLOPE * log2(k))   (if > 0)
 
-Points below the baseline keep the baseline's values. Drop-path grows only
+Points below the baseline keep the baseline's values, and no rate is ever
+lowered (a model configured above the ceiling keeps its own). Drop-path grows only
 where the family already uses it: EfficientNet kept drop-connect at 0.2 for
 every model, and a family without stochastic depth should not gain it only
 because it was scaled. ``fixed`` (the default) trains every point with the
@@ -38,8 +39,9 @@ def regularised(
     if mode == "fixed":
         return model
     grow = SLOPE * max(0.0, math.log2(macs_ratio))
-    drop = min(CEILING, max(model.drop_rate, model.drop_rate + grow))
-    path = model.drop_path_rate
-    if path > 0:
-        path = min(CEILING, max(path, path + grow))
-    return model.model_copy(update={"drop_rate": round(drop, 4), "drop_path_rate": round(path, 4)})
+
+    def grown(rate: float) -> float:  # never below the model's own rate
+        return round(max(rate, min(CEILING, rate + grow)), 4)
+
+    path = grown(model.drop_path_rate) if model.drop_path_rate > 0 else 0.0
+    return model.model_copy(update={"drop_rate": grown(model.drop_rate), "drop_path_rate": path})

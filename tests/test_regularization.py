@@ -25,6 +25,8 @@ def test_fixed_keeps_the_models_rates_and_scaled_grows_them_per_doubling(config)
     assert doubled.drop_path_rate == pytest.approx(0.05 + SLOPE, abs=1e-4)
     assert regularised(model, "scaled", 0.5).drop_rate == pytest.approx(0.1)  # below baseline
     assert regularised(model, "scaled", 2.0**40).drop_rate == CEILING
+    high = config("model=tiny", "model.drop_rate=0.7").model
+    assert regularised(high, "scaled", 8.0).drop_rate == 0.7  # never lowered
 
 
 def test_drop_path_grows_only_where_the_family_uses_it(config):
