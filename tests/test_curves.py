@@ -156,3 +156,17 @@ def test_formats_and_no_caption(tmp_path, close_figures):
     assert plot_learning_curves(results_for(["depth"]), caption=False).get_suptitle() == ""
     wide = plot_learning_curves(results_for(["depth"]), width="double")
     assert wide.get_figwidth() == pytest.approx(WIDE)
+
+
+def test_a_narrow_loss_range_still_has_readable_ticks(close_figures):
+    results = results_for(("depth",), seeds=(0,))
+    for r in results:  # 3 epochs of a short run: the loss between 0.8 and 1.7
+        r["history"] = [dict(h, train_loss=1.7 - 0.3 * h["epoch"]) for h in r["history"][:3]]
+    fig = plot_learning_curves(results)
+    fig.canvas.draw()
+    ax = fig.axes[1]
+    lo, hi = ax.get_ylim()
+    labels = [t.get_text() for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels()
+              if t.get_text() and lo <= t.get_position()[1] <= hi]  # fmt: skip
+    assert len(labels) >= 3, labels
+    assert ax.get_yscale() == "linear"  # a log axis over 0.8-1.7 labels only 1 (and 0.9)

@@ -138,11 +138,15 @@ def _draw_point(top: plt.Axes, bottom: plt.Axes, result: Result, color: Any) -> 
             ax.plot(x[keep][-1:], y[keep][-1:], "x", color=color, markersize=4)
 
 
+NARROW = 4.0  # a loss range narrower than this factor stays linear: a log axis would have
+# one or two labelled ticks over it
+
+
 def _finish(axes: np.ndarray) -> None:
     axes[0, 0].set_ylabel(Y_LABEL)
     axes[1, 0].set_ylabel(LOSS_LABEL)
     losses = [y for ax in axes[1] for line in ax.get_lines() for y in line.get_ydata()]
-    if losses and min(losses) > 0:
+    if losses and min(losses) > 0 and max(losses) / min(losses) >= NARROW:
         axes[1, 0].set_yscale("log")  # shared by the row: a loss still falling late stays visible
         axes[1, 0].yaxis.set_major_formatter(FuncFormatter(_loss_tick))
         axes[1, 0].yaxis.set_minor_formatter(FuncFormatter(_loss_tick))
