@@ -7,7 +7,7 @@ and marker in all of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -62,16 +62,11 @@ def prepare(
 def subset(prep: Prepared, sweeps: list[str]) -> Prepared:
     """The same report restricted to some sweeps (one panel of a by-budget figure); colours
     and markers stay those of the whole report, line styles restart."""
-    keep = prep.points["sweep"].isin(sweeps)
-    return Prepared(
-        points=prep.points[keep],
+    return replace(
+        prep,
+        points=prep.points[prep.points["sweep"].isin(sweeps)],
         levels=prep.levels[prep.levels["sweep"].isin(sweeps)],
-        strategies=prep.strategies,
         sweeps=list(sweeps),
-        colors=prep.colors,
-        markers=prep.markers,
-        missing=prep.missing,
-        options=prep.options,
     )
 
 
