@@ -17,12 +17,14 @@ from typing import Any
 import hydra
 
 from bench.config import CONF_DIR
-from bench.point import run_point
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: Any) -> dict[str, Any]:
     """Hydra's entry point for one job."""
+    # Imported here, not above: ``--help`` answers without loading torch, timm and torchvision.
+    from bench.point import run_point
+
     return run_point(cfg)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 from PIL import Image
 
 from bench.checks import check_section
@@ -29,9 +30,15 @@ SMALL = (
     "train.eval_batch_size=256",
     "train.epochs=1",
     "logger.mode=disabled",
+    "plot.cam_images=0",  # tests/test_cam.py and test_multirun_through_the_cli draw the maps
 )
 
 os.environ.setdefault("WANDB_SILENT", "true")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Test processes share the cores (pytest -n): one thread each, in this process and in the
+    # sweeps it starts. Two threads on a busy core wait on each other for most of a step.
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
 
 
 @pytest.fixture

@@ -86,6 +86,7 @@ def assert_one_failed(sweep: Path, done: subprocess.CompletedProcess, victim: Pa
     assert all(r["status"] == "ok" for n, r in res.items() if n != name)
     assert f"1 of {len(res)} points did not finish ok (failed: {name})" in one_error_line(done)
     assert (sweep / "figures" / "top1_vs_macs.png").stat().st_size > 0
+    assert len(list(sweep.glob("**/top1_vs_macs.png"))) == 1  # drawn once, by the sweep
     assert (victim / "checkpoint.pt").exists() and not (victim / "outcome.json").exists()
     assert result["strategy"] == name.split("_phi")[0] and "config" in result
     return result

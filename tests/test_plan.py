@@ -1,19 +1,40 @@
-"""``python -m bench.plan``: its table, its CSV and its errors, through the real command line."""
+"""``python -m bench.plan``: its table, its CSV and its errors.
+
+The first test goes through the real command line; the others call the same ``main`` in this
+process (a fresh interpreter costs seconds of imports each), reading its exit status and
+both streams as the command line would give them.
+"""
+
+import subprocess
 
 import pandas as pd
+import pytest
 from conftest import bench
 
-from bench.plan import plan_sweep, with_baselines
+from bench.plan import main, plan_sweep, with_baselines
 from bench.record import PLAN_COLUMNS
 
 
-def run_plan(*args, cwd=None):
-    return bench("plan", *args, cwd=cwd)
+@pytest.fixture
+def run_plan(capsys):
+    """``python -m bench.plan ARGS`` in this process: exit status, stdout, stderr."""
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:
+            code = exc.code
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(["bench.plan", *args], code, out.out, out.err)
+
+    return run
 
 
 def test_comma_sweep_writes_csv_with_baselines(tmp_path):
     out = tmp_path / "plan.csv"
-    proc = run_plan(
+    proc = bench(
+        "plan",
         "strategy=depth,width,compound",
         "phi=1,2",
         "model=resnet18",
@@ -58,7 +79,7 @@ def test_with_baselines_adds_phi0_once():
     assert len(out) == 4
 
 
-def test_unknown_strategy_lists_choices_and_exits_nonzero():
+def test_unknown_strategy_lists_choices_and_exits_nonzero(run_plan):
     proc = run_plan("strategy=bogus")
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
@@ -68,20 +89,20 @@ def test_unknown_strategy_lists_choices_and_exits_nonzero():
     assert "Traceback" not in proc.stderr
 
 
-def test_unknown_model_lists_choices():
+def test_unknown_model_lists_choices(run_plan):
     proc = run_plan("model=bogus")
     assert proc.returncode == 1
     assert "efficientnet_b0" in proc.stderr and "vgg11" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
-def test_bad_phi_is_one_line_error():
+def test_bad_phi_is_one_line_error(run_plan):
     proc = run_plan("phi=abc")
     assert proc.returncode == 1
     assert proc.stderr.strip() == "error: phi='abc' must be a valid number"
 
 
-def test_infeasible_phi_gets_one_line_error_and_exit_1():
+def test_infeasible_phi_gets_one_line_error_and_exit_1(run_plan):
     proc = run_plan("strategy=depth", "phi=-4", "model=tiny")
     assert proc.returncode == 1
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
@@ -90,7 +111,7 @@ def test_infeasible_phi_gets_one_line_error_and_exit_1():
     assert "Traceback" not in proc.stderr
 
 
-def test_points_off_target_within_max_miss_are_flagged_not_refused():
+def test_points_off_target_within_max_miss_are_flagged_not_refused(run_plan):
     proc = run_plan("model=vgg11", "data=imagenet", "strategy=depth,linear", "phi=0,1,2,3")
     assert proc.returncode == 0, proc.stderr
     notes = [line for line in proc.stderr.splitlines() if line.startswith("note:")]
@@ -104,7 +125,7 @@ def test_points_off_target_within_max_miss_are_flagged_not_refused():
     assert strict.returncode == 1 and "beyond plan.max_miss=0.05" in strict.stderr
 
 
-def test_max_miss_below_tolerance_is_refused():
+def test_max_miss_below_tolerance_is_refused(run_plan):
     proc = run_plan("plan.tolerance=0.1", "plan.max_miss=0.05")
     assert proc.returncode == 1
     assert proc.stderr.strip() == "error: plan: max_miss=0.05 must be at least tolerance=0.1"

@@ -63,6 +63,7 @@ def test_preempted_job_is_requeued_and_its_point_resumes(tmp_path):
     log = submitit_log(tmp_path / "s")
     assert "this job is preempted" in log and "Requeued job" in log
     assert len(list((tmp_path / "s" / "trained").iterdir())) == 1
+    assert len(list((tmp_path / "s").glob("**/top1_vs_macs.png"))) == 1  # one figure, the sweep's
 
 
 @pytest.mark.slow

@@ -18,15 +18,10 @@ def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "launcher",
-    [
-        ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "threads=1"],
-        ["hydra/launcher=submitit_local", "threads=1"],
-    ],
-    ids=["joblib", "submitit_local"],
-)
-def test_launchers_leave_four_ok_results_and_one_figure(tmp_path, launcher):
+def test_joblib_launcher_leaves_four_ok_results_and_one_figure(tmp_path):
+    """submitit_local's sweeps (all ok, one figure) run in tests/test_dead_jobs.py and
+    tests/test_requeue.py."""
+    launcher = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "threads=1"]
     proc = run(sys.executable, "-m", "bench.run", "-m", f"runs_dir={tmp_path}", *SMALL,
                *FOUR_POINTS, "sweep=s", *launcher)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]

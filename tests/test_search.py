@@ -92,40 +92,15 @@ def test_a_bad_search_value_stops_before_any_job(tmp_path):
 
 
 @pytest.mark.slow
-def test_end_to_end_search_writes_a_strategy_that_plan_and_run_accept(tmp_path):
-    proc = _search(tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "winner alpha=" in proc.stdout and "rank" in proc.stdout
-    found = tmp_path / "conf" / "strategy" / "found.yaml"
-    text = found.read_text()
-    assert "_target_: bench.scaling.Compound" in text and "name: found" in text
-    sweep = tmp_path / "search-tiny-shapes-epochs1"
-    assert (sweep / "figures" / "search_grid.png").stat().st_size > 0
-    ranking = (sweep / "search_ranking.csv").read_text().splitlines()
-    assert ranking[0].startswith("rank,alpha,beta,gamma")
-    results = [json.loads(p.read_text()) for p in sweep.glob("*/result.json")]
-    assert results and {r["seed"] for r in results} == {0, 1}
-    assert all(r["phi"] == 1 and r["strategy"].startswith("search_") for r in results)
-
-    manifest = json.loads((sweep / "sweep.json").read_text())
-    assert manifest["jobs"] == len(results) and len(manifest["candidates"]) * 2 == len(results)
-    searchpath = f"hydra.searchpath=[file://{tmp_path / 'conf'}]"
-    strategy = validate(compose_config([searchpath, "strategy=found"])).strategy
-    assert min(strategy.alpha, strategy.beta, strategy.gamma) >= 1
-    assert abs(strategy.product - 2) <= 0.15
-    plan = bench("plan", searchpath, "strategy=found", "phi=0,1,2")
-    assert plan.returncode == 0, plan.stderr
-    assert plan.stdout.count("found") == 3
-
-
-@pytest.mark.slow
-def test_interrupted_search_resumes(tmp_path):
+def test_a_killed_search_resumes_and_writes_a_strategy_that_plan_and_run_accept(tmp_path):
+    """A real search (6 candidates x 2 seeds), SIGKILLed once two points are done and run
+    again: the finished points are read back, the rest trained, the winner written."""
     out = tmp_path / "conf" / "strategy" / "found.yaml"
     args = [sys.executable, "-m", "bench.search", f"runs_dir={tmp_path}", *SMALL,
-            f"search.out={out}", "train.epochs=3"]  # fmt: skip
+            f"search.out={out}", "search.seeds=2"]  # fmt: skip
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # fmt: skip
-    sweep = tmp_path / "search-tiny-shapes-epochs3"
+    sweep = tmp_path / "search-tiny-shapes-epochs1"
     deadline = time.time() + 300
     while time.time() < deadline and len(list(sweep.glob("*/result.json"))) < 2:
         time.sleep(0.05)
@@ -133,14 +108,32 @@ def test_interrupted_search_resumes(tmp_path):
     proc.wait()
     before = {p.parent.name: p.stat().st_mtime for p in sweep.glob("*/result.json")}
     assert len(before) >= 2 and not out.exists()
+
     again = subprocess.run(args, capture_output=True, text=True, timeout=900)
     assert again.returncode == 0, again.stderr[-3000:]
     after = {p.parent.name: p.stat().st_mtime for p in sweep.glob("*/result.json")}
-    jobs = json.loads((sweep / "sweep.json").read_text())["jobs"]
-    assert len(after) == jobs
+    manifest = json.loads((sweep / "sweep.json").read_text())
+    assert len(after) == manifest["jobs"] == len(manifest["candidates"]) * 2
     assert all(after[name] == mtime for name, mtime in before.items())  # not retrained
-    assert len(list((sweep / "trained").iterdir())) == jobs
-    assert out.exists()
+    assert len(list((sweep / "trained").iterdir())) == manifest["jobs"]
+
+    assert "winner alpha=" in again.stdout and "rank" in again.stdout
+    text = out.read_text()
+    assert "_target_: bench.scaling.Compound" in text and "name: found" in text
+    assert (sweep / "figures" / "search_grid.png").stat().st_size > 0
+    ranking = (sweep / "search_ranking.csv").read_text().splitlines()
+    assert ranking[0].startswith("rank,alpha,beta,gamma")
+    results = [json.loads(p.read_text()) for p in sweep.glob("*/result.json")]
+    assert {r["seed"] for r in results} == {0, 1}
+    assert all(r["phi"] == 1 and r["strategy"].startswith("search_") for r in results)
+
+    searchpath = f"hydra.searchpath=[file://{tmp_path / 'conf'}]"
+    strategy = validate(compose_config([searchpath, "strategy=found"])).strategy
+    assert min(strategy.alpha, strategy.beta, strategy.gamma) >= 1
+    assert abs(strategy.product - 2) <= 0.15
+    plan = bench("plan", searchpath, "strategy=found", "phi=0,1,2")
+    assert plan.returncode == 0, plan.stderr
+    assert plan.stdout.count("found") == 3
 
 
 def test_paper_constant():

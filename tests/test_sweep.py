@@ -38,16 +38,26 @@ def anything_written(root: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("value,message", BAD_VALUES)
-def test_bad_value_is_refused_before_any_job(tmp_path, value, message, capsys):
+def test_bad_value_is_refused_with_one_line(value, message, capsys):
+    """bench.plan, bench.run and every job of bench.run -m check a config with
+    bench.validation.validate; each value's line is checked here, in this process."""
     with pytest.raises(SystemExit) as exit_info:
         plan_main([value])
     assert exit_info.value.code == 1
     assert capsys.readouterr().err.strip() == f"error: {message}"
-    for multirun in ([], ["-m", "strategy=depth,width"]):
-        proc = bench("run", *multirun, f"runs_dir={tmp_path}", *SMALL, value)
-        assert proc.returncode == 1
-        assert one_error_line(proc) == f"error: {message}"
-        assert anything_written(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "multirun,value,message",
+    [([], *BAD_VALUES[0]), (["-m", "strategy=depth,width"], *BAD_VALUES[-1])],
+    ids=["run", "multirun"],
+)
+def test_bad_value_is_refused_before_any_job(tmp_path, multirun, value, message):
+    """Through the command line: one line, exit 1, nothing written."""
+    proc = bench("run", *multirun, f"runs_dir={tmp_path}", *SMALL, value)
+    assert proc.returncode == 1
+    assert one_error_line(proc) == f"error: {message}"
+    assert anything_written(tmp_path) == []
 
 
 def test_help_is_the_projects_page():
@@ -63,7 +73,7 @@ def test_help_is_the_projects_page():
 def test_multirun_through_the_cli(tmp_path):
     proc = bench(
         "run", "-m", f"runs_dir={tmp_path}", *SMALL, "strategy=depth,width,compound", "phi=0,1",
-        "sweep=cli",
+        "sweep=cli", "plot.cam_images=2",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     sweep = tmp_path / "cli"
@@ -78,6 +88,7 @@ def test_multirun_through_the_cli(tmp_path):
     log = proc.stdout + proc.stderr
     assert "img/s" in log and "ETA" in log and "[6/6 " in log
     assert (sweep / "figures" / "top1_vs_macs.png").exists() and (sweep / "results.csv").exists()
+    assert (sweep / "figures" / "cam.png").stat().st_size > 0  # the maps, from the checkpoints
 
 
 def test_divergence_is_recorded_the_sweep_goes_on_and_exits_1(tmp_path):
