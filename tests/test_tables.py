@@ -56,6 +56,18 @@ def test_markdown_rows_and_numbers(table):
     assert order == ["depth", "width", "resolution", "compound"]
 
 
+def test_each_row_shows_the_blocks_per_stage_that_were_built(table):
+    """d is the planner's multiplier; what rounding built is shown beside it."""
+    text = to_markdown(table)
+    header = next(line for line in text.splitlines() if "Strategy" in line)
+    assert [c.strip() for c in header.split("|")][3:7] == ["d", "w", "r", "Blocks"]
+    for strategy, phi in (("depth", 0), ("depth", 3), ("compound", 2)):
+        depths = table.query(f"strategy == '{strategy}' and phi == {phi}")["depths"].iloc[0]
+        row = next(r for r in text.splitlines() if r.startswith(f"| {phi} | {strategy}"))
+        assert isinstance(depths, str) and depths.count("-") == 3  # results.csv's "1-2-2-2"
+        assert f"| {depths} |" in " ".join(row.split())
+
+
 def test_latex_is_booktabs_with_numbers_and_escapes(tmp_path):
     sweep = write_sweep(
         tmp_path / "s",

@@ -43,7 +43,8 @@ def summarize_levels(table: pd.DataFrame, interval: str = "t95") -> pd.DataFrame
     Columns: the keys, ``n``, ``n_ok``, ``n_diverged``, ``n_failed``, the
     :data:`LEVEL_METRICS` that exist, :data:`INTERVAL_COLUMNS` (fractions;
     ``top1_interval`` is the kind shown: ``interval``, ``range`` below three
-    ok seeds, ``one`` or ``none``), and the flag counts of
+    ok seeds, ``one`` or ``none``), ``depths`` (blocks per stage, where recorded) and the
+    flag counts of
     :data:`bench.report.flags.COUNTS`. Rows are sorted by sweep (first seen
     first), strategy (:func:`strategy_order`) and phi.
     """
@@ -60,6 +61,8 @@ def summarize_levels(table: pd.DataFrame, interval: str = "t95") -> pd.DataFrame
     ok = frame[frame["status"] == "ok"]
     pooled = ok.groupby(keys, sort=False, dropna=False)[metrics].mean()
     levels = levels.join(pooled.combine_first(groups[metrics].mean()))
+    if "depths" in table:  # what was built: every seed of a level builds the same network
+        levels["depths"] = table.groupby(keys, sort=False, dropna=False)["depths"].first()
     levels = levels.join(_intervals(ok, keys, interval), how="left")
     levels = levels.join(count_flags(table, keys))
     levels["top1_interval"] = levels["top1_interval"].fillna("none")

@@ -1,8 +1,11 @@
 """The results table (EfficientNet's Table 3 layout) in Markdown and LaTeX.
 
 One row per level (a strategy at a phi, seeds pooled by
-:func:`bench.report.levels.summarize_levels`): phi, strategy, d, w, r,
-resolution, MACs, parameters and top-1 with its interval. The header and the
+:func:`bench.report.levels.summarize_levels`): phi, strategy, d, w, r, the
+blocks per stage that were built, resolution, MACs, parameters and top-1 with
+its interval. d is the multiplier the planner chose; rounding per stage can
+make the network much deeper than d reads (VGG-11's 1-1-2-2-2 stages at
+d = 1.0001 round up to 2-2-3-3-3), so the blocks are shown beside it. The header and the
 caption say which interval (``plot.interval``); a cell whose interval was
 clipped to [0, 100] %, or whose level had too few seeds for one (then the
 seeds' range), shows its ends in brackets. Diverged and failed seeds are
@@ -28,7 +31,9 @@ from bench.report.text import (
 )
 from bench.store import atomic_write_text
 
-COLUMNS = ("phi", "strategy", "sweep", "d", "w", "r", "resolution", "macs", "params", "top1")
+COLUMNS = (
+    "phi", "strategy", "sweep", "d", "w", "r", "blocks", "resolution", "macs", "params", "top1",
+)  # fmt: skip
 HEADERS = {
     "phi": "φ",
     "strategy": "Strategy",
@@ -36,6 +41,7 @@ HEADERS = {
     "d": "d",
     "w": "w",
     "r": "r",
+    "blocks": "Blocks",
     "resolution": "Resolution",
     "macs": "MACs",
     "params": "Params (M)",
@@ -69,8 +75,8 @@ def format_top1(level: pd.Series, digits: int = 1) -> str:
 def table_frame(levels: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
     """The displayed table: one row per level, strings ready for Markdown or LaTeX.
 
-    Columns: phi, strategy, (sweep when several), d, w, r, resolution, MACs,
-    params (M), top-1 (%). Rows grouped by phi, then strategy order, then sweep.
+    Columns: phi, strategy, (sweep when several), d, w, r, blocks per stage,
+    resolution, MACs, params (M), top-1 (%). Rows grouped by phi, then strategy order, then sweep.
     """
     several = levels["sweep"].nunique() > 1
     levels = levels.sort_values("phi", kind="stable").reset_index(drop=True)
@@ -82,6 +88,7 @@ def table_frame(levels: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
             "d": _fixed(lv.get("depth_mult"), 2),
             "w": _fixed(lv.get("width_mult"), 2),
             "r": _fixed(lv.get("res_mult"), 2),
+            "blocks": _blocks(lv.get("depths")),
             "resolution": _fixed(lv.get("resolution"), 0),
             "macs": format_count(lv.get("macs"), trim=False),
             "params": _params_m(lv.get("params")),
@@ -105,6 +112,15 @@ def _fixed(value: object, decimals: int) -> str:
     if value is None or pd.isna(value):
         return "—"
     return f"{float(value):.{decimals}f}"
+
+
+def _blocks(depths: object) -> str:
+    """Blocks per stage as "1-1-2-2-2" (results.csv's form); a dash where not recorded."""
+    if isinstance(depths, str) and depths:
+        return depths
+    if isinstance(depths, (list, tuple)) and depths:
+        return "-".join(str(int(n)) for n in depths)
+    return "—"
 
 
 def _params_m(value: object) -> str:
