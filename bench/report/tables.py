@@ -115,12 +115,8 @@ def _fixed(value: object, decimals: int) -> str:
 
 
 def _blocks(depths: object) -> str:
-    """Blocks per stage as "1-1-2-2-2" (results.csv's form); a dash where not recorded."""
-    if isinstance(depths, str) and depths:
-        return depths
-    if isinstance(depths, (list, tuple)) and depths:
-        return "-".join(str(int(n)) for n in depths)
-    return "—"
+    """Blocks per stage as results.csv joins them ("1-1-2-2-2"); a dash where not recorded."""
+    return depths if isinstance(depths, str) and depths else "—"
 
 
 def _params_m(value: object) -> str:
