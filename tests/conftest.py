@@ -41,6 +41,13 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with slow tests first: pytest -n hands out whole files in this order, so the
+    long ones start at once and the short ones fill in around them at the end."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 @pytest.fixture
 def compose() -> Callable[..., Any]:
     """Compose the real ``conf/`` with overrides, as a job of ``bench.run`` would see it."""
