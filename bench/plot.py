@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bench.checks import one_line
+from bench.config.checks import one_line
 from bench.errors import UserError, exit_on_user_error
 from bench.report import Report, build_report
 from bench.schema import Plot

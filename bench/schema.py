@@ -2,8 +2,8 @@
 
 Hydra composes ``conf/`` (YAML presets for models, data, strategies and
 experiments) on top of the defaults declared here, which reach Hydra as one
-untyped node (:func:`bench.config.defaults`), so a YAML file only says what
-it changes. :func:`bench.validation.validate` then turns the composed config
+untyped node (:func:`bench.config.compose.defaults`), so a YAML file only says what
+it changes. :func:`bench.config.validate.validate` then turns the composed config
 into these typed sections, and every bad value is one line naming the key,
 the value and what is allowed. Composition stays untyped on purpose: typed
 Hydra nodes reject a bad value while composing, with a multi-line message and
@@ -12,7 +12,7 @@ before any entry point can phrase it.
 Sections that vary by kind declare their extra keys next to the code that
 reads them: a data kind's loader (:mod:`bench.data`), a model family's
 builder (its ``model`` parameter's type, :mod:`bench.models`), a strategy's
-class (:mod:`bench.scaling`). Keys they share live here.
+class (:mod:`bench.scaling.strategies`). Keys they share live here.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class Train(Section):
     (measured no better than zero_init_last alone, docs/design.md)."""
     regularization: Literal["fixed", "scaled"] = "fixed"
     """fixed: every point uses the model's drop_rate and drop_path_rate; scaled: they grow
-    with the point's MAC ratio as EfficientNet's grew from B0 to B7 (bench.regularization)."""
+    with the point's MAC ratio as EfficientNet's grew from B0 to B7."""
     eval_every: int = Field(1, ge=1)
     """Epochs between evaluations on the held-out split."""
     checkpoint_every: int = Field(1, ge=1)
@@ -128,7 +128,7 @@ class Train(Section):
 
     # Keys that decide what a point learns (they make its training key); the rest
     # decide how it is watched, timed or sped up, or (amp, sync_bn) enter the key by
-    # their effect on this device (bench.point.training_key). Every key is in one list.
+    # their effect on this device (bench.train.point.training_key). Every key is in one list.
     LEARNING: ClassVar = (
         "budget", "epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay",
         "label_smoothing", "warmup_epochs", "grad_clip", "regularization",
@@ -316,7 +316,7 @@ class Run(Section):
     model: SerializeAsAny[ModelConfig]
     data: SerializeAsAny[DataConfig]
     strategy: Any
-    """The scaling strategy (a bench.scaling.Strategy, validated by its class)."""
+    """The scaling strategy (a bench.scaling.strategies.Strategy, validated by its class)."""
     search: Search | None = None
     """Only in `bench.search`."""
 

@@ -31,10 +31,10 @@ from typing import Any
 import hydra
 import pandas as pd
 
-from bench.config import CONF_DIR
+from bench.config.compose import CONF_DIR
 from bench.errors import UserError
+from bench.report.stats import mean_ci
 from bench.schema import Run, Search
-from bench.stats import mean_ci
 from bench.store import atomic_write_text, point_name, read_json_or_none
 
 log = logging.getLogger("bench.search")
@@ -115,7 +115,7 @@ def realizable(config: Run, candidates: list[Candidate]) -> list[Candidate]:
     with a one-line note rather than trained off budget.
     """
     from bench.plan import planner_for
-    from bench.scaling import Compound
+    from bench.scaling.strategies import Compound
 
     assert config.search is not None
     planner = planner_for(config)
@@ -195,7 +195,7 @@ def strategy_yaml(name: str, winner: Mapping[str, Any], config: Run, mode: str) 
         f" model={config.model.name} data={config.data.name},\n"
         f"# phi=1 grid, top-1 {100 * winner['top1']:.2f}%{spread}"
         f" over {winner['seeds_ok']} seed(s); sweep {config.sweep}.\n"
-        "_target_: bench.scaling.Compound\n"
+        "_target_: bench.scaling.strategies.Compound\n"
         f"name: {name}\n"
         f"alpha: {winner['alpha']}\n"
         f"beta: {winner['beta']}\n"
@@ -288,7 +288,7 @@ def finish_search(config: Run, sweep_dir: Path, candidates: list[Candidate]) -> 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="search")
 def main(cfg: Any) -> Any:
     """Hydra entry point: the coefficient sweeper calls bench.run's job function per candidate."""
-    from bench.point import run_point
+    from bench.train.point import run_point
 
     return run_point(cfg)
 

@@ -15,7 +15,7 @@ line is one JSON object:
 
 - ``mode``, ``date``, ``device``, ``gpu_name`` (the CPU's name on CPU), ``torch``,
   ``cuda``; ``amp``, ``channels_last``, ``cudnn_benchmark``: how bench trains on
-  this device (``train.amp``, ``train.channels_last``, ``bench.device.prepare``),
+  this device (``train.amp``, ``train.channels_last``, ``bench.hardware.device.prepare``),
   and so how every figure below ran unless it says otherwise; ``peak_flops``:
   989e12, an H100's (and H200's) dense bf16 FLOP/s.
 - ``images_per_sec``, ``mfu``, ``macs``, ``batch_size``, ``steps``, ``resolution``,
@@ -23,7 +23,7 @@ line is one JSON object:
   resnet18, efficientnet_b0, side 32 (``data=cifar10`` shape: 10 classes) or
   224 (``data=imagenet`` shape: 1000 classes; --smoke runs it at 64 px, as
   ``resolution`` says), e.g. ``{"tiny@32": ..., "tiny@224": ...}``. bench's
-  own loop (``bench.train.fit``) on one synthetic batch held on the device;
+  own loop (``bench.train.loop.fit``) on one synthetic batch held on the device;
   ``mfu`` = 6 x MACs x images/s / ``peak_flops``.
 - ``speedup_vs_plain``, ``bench_loop_images_per_sec``, ``plain_images_per_sec``:
   keyed ``"tiny@32"``, ``"resnet18@32"``, at the pipeline's batch (128). bench's
@@ -234,8 +234,8 @@ def preset(name: str, side: int, side_224: int = 224) -> Any:
 
     ``side_224`` replaces 224 px (--smoke runs the ImageNet shape at 64 px).
     """
-    from bench.config import compose_config
-    from bench.validation import validate
+    from bench.config.compose import compose_config
+    from bench.config.validate import validate
 
     overrides = [f"model={name}", "data=cifar10" if side == 32 else "data=imagenet"]
     if side == 224 and side_224 != 224:
@@ -245,9 +245,9 @@ def preset(name: str, side: int, side_224: int = 224) -> Any:
 
 def build(run: Any, dev: torch.device) -> tuple[nn.Module, int]:
     """The baseline model of ``run`` on ``dev`` (channels_last as the pipeline), and its MACs."""
-    from bench.complexity import complexity
     from bench.models import build_model, scale_arch
-    from bench.scaling import Scale
+    from bench.scaling.complexity import complexity
+    from bench.scaling.strategies import Scale
 
     arch = scale_arch(run.model, Scale())
     macs = complexity(run.model, arch, run.data.resolution, run.data.num_classes).macs
@@ -258,7 +258,7 @@ def build(run: Any, dev: torch.device) -> tuple[nn.Module, int]:
 
 
 def channels_last(run: Any) -> bool:
-    """As bench.point: ``train.channels_last=auto`` is on everywhere."""
+    """As bench.train.point: ``train.channels_last=auto`` is on everywhere."""
     from bench.schema import resolve_auto
 
     return resolve_auto(run.train.channels_last, True)
@@ -267,7 +267,7 @@ def channels_last(run: Any) -> bool:
 def setup_for(run: Any, dev: torch.device) -> Any:
     """bench's Setup for ``run``'s recipe (bf16 on CUDA), evaluating and checkpointing never."""
     from bench.schema import resolve_auto
-    from bench.train import Setup
+    from bench.train.loop import Setup
 
     recipe = run.train.model_copy(update={"eval_every": 10**6, "checkpoint_every": 10**6})
     return Setup(recipe, dev, amp=resolve_auto(recipe.amp, dev.type == "cuda"))
@@ -306,9 +306,9 @@ class SyntheticBatches:
 
 def run_fit(model: nn.Module, batches: Any, steps: int, batch: int, setup: Any, side: int,
             eval_model: nn.Module | None = None) -> Any:  # fmt: skip
-    """``steps`` steps of bench.train.fit; its images/s is synced at both ends (loss read)."""
-    from bench.budget import Budget
-    from bench.train import fit, new_state
+    """``steps`` steps of bench.train.loop.fit; its images/s is synced at both ends (loss read)."""
+    from bench.scaling.budget import Budget
+    from bench.train.loop import fit, new_state
 
     budget = Budget("epochs", steps, batch, len(batches), steps * batch, 1.0, 0.0, 0)
     sync(setup.device)  # nothing queued before counts
@@ -412,7 +412,7 @@ def synthetic_split(n: int, side: int, classes: int) -> Any:
 
 def device_batches(run: Any, split: Any, batch: int, dev: torch.device) -> Any:
     """bench's DeviceBatches over ``split``: the images move to the device once."""
-    from bench.batches import DeviceBatches, channel_stats
+    from bench.data.batches import DeviceBatches, channel_stats
 
     mean, std = channel_stats(split.images)
     return DeviceBatches(split, run.data.resolution, batch, dev, train=True, seed=0, mean=mean,
@@ -485,7 +485,7 @@ def compile_speedup(ctx: Context, key: str) -> None:
 
     Inductor on CUDA; on CPU the ``eager`` backend, which traces the same way
     but skips code generation (Inductor takes minutes on 2 cores). The model
-    that evaluates stays uncompiled, as in bench.point.
+    that evaluates stays uncompiled, as in bench.train.point.
     """
     name, mode = COMPILE_RUNS[key]
     if mode == "reduce-overhead" and ctx.dev.type != "cuda":
@@ -565,9 +565,9 @@ def check_points(runs_dir: Path, points: int, device: str) -> float:
 
 def shared_gpu(ctx: Context, work: Path) -> None:
     """Wall clock of the points one after another over all of them at once on one device."""
-    from bench.config import compose_config
+    from bench.config.compose import compose_config
+    from bench.config.validate import validate
     from bench.data import load_data
-    from bench.validation import validate
 
     s, device = ctx.s, ctx.dev.type
     load_data(validate(compose_config(sweep_data(s))).data)  # generated once, cached for both
@@ -647,10 +647,10 @@ def why_not(ctx: Context, job: Job, only: set[str], sweep: bool) -> str | None:
 
 
 def prepare(dev: torch.device) -> None:
-    """The pipeline's per-process device set-up (bench.device.prepare: cuDNN autotuning)."""
-    import bench.device
+    """The pipeline's per-process device set-up (bench.hardware.device.prepare)."""
+    import bench.hardware.device
 
-    setup = getattr(bench.device, "prepare", None)  # trees before it set nothing
+    setup = getattr(bench.hardware.device, "prepare", None)  # trees before it set nothing
     if setup is not None:
         setup(dev)
 
@@ -667,7 +667,7 @@ def new_output(mode: str, dev: torch.device) -> dict[str, Any]:
         "cuda": torch.version.cuda,
         "amp": setup_for(run, dev).amp,
         "channels_last": channels_last(run),
-        "cudnn_benchmark": torch.backends.cudnn.benchmark,  # as bench.device.prepare left it
+        "cudnn_benchmark": torch.backends.cudnn.benchmark,  # as prepare() left it
         "peak_flops": H100_BF16_DENSE,
         **{metric: {} for metric in NESTED},
         **dict.fromkeys(SWEEP_METRICS),

@@ -76,11 +76,11 @@ def cifar_tree(cache: Path) -> Path | None:
 
 
 def model_for(name: str, num_classes: int, dev: torch.device, resolution: int):
-    from bench.complexity import complexity
-    from bench.config import compose_config
+    from bench.config.compose import compose_config
+    from bench.config.validate import validate
     from bench.models import build_model, scale_arch
-    from bench.scaling import Scale
-    from bench.validation import validate
+    from bench.scaling.complexity import complexity
+    from bench.scaling.strategies import Scale
 
     cfg = validate(compose_config([f"model={name}"])).model
     arch = scale_arch(cfg, Scale())
@@ -91,9 +91,9 @@ def model_for(name: str, num_classes: int, dev: torch.device, resolution: int):
 # -- training-loop throughput ----------------------------------------------------------------
 def bench_loop_rate(model, batches, steps: int, batch: int, dev: torch.device) -> float:
     """Images/s of bench's own training loop over ``steps`` steps (evaluation excluded)."""
-    from bench.budget import Budget
+    from bench.scaling.budget import Budget
     from bench.schema import Train, resolve_auto
-    from bench.train import Setup, fit, new_state
+    from bench.train.loop import Setup, fit, new_state
 
     budget = Budget("epochs", steps, batch, len(batches), steps * batch, 1.0, 0.0, 0)
     recipe = Train(lr=0.05, eval_every=10**6, checkpoint_every=10**6)
@@ -186,8 +186,8 @@ def peak_flops(dev: torch.device) -> float:
 
 def loop_benchmarks(s: dict[str, Any], cache: Path, out: dict[str, Any]) -> None:
     """speedup_vs_plain, data_path_overhead and utilisation on the CIFAR-10 tree (or shapes)."""
-    from bench.batches import DeviceBatches, channel_stats
     from bench.data import load_data
+    from bench.data.batches import DeviceBatches, channel_stats
     from bench.data.imagefolder import ImageFolderConfig
     from bench.data.shapes import ShapesConfig
 
@@ -298,7 +298,7 @@ def point_overhead(target_seconds: float, work: Path, runs: int = 1) -> dict[str
 def plot_seconds(points: int, work: Path) -> float:
     """Building every figure and table for ``points`` recorded points."""
     sys.path.insert(0, str(REPO / "tests"))
-    from fake_results import write_sweep
+    from helpers.fake_results import write_sweep
 
     from bench.plot import build_report
 

@@ -14,10 +14,10 @@ import pytest
 import torch
 from PIL import Image
 
-from bench.checks import check_section
-from bench.config import compose_config
+from bench.config.checks import check_section
+from bench.config.compose import compose_config
+from bench.config.validate import validate
 from bench.schema import Run
-from bench.validation import validate
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_CIFAR = REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"

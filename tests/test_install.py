@@ -57,7 +57,9 @@ def test_the_wheel_holds_bench_its_configs_and_its_plugins_only(installed):
 
 
 def test_plan_and_run_work_from_another_folder(installed, tmp_path):
-    where = run_from(tmp_path, installed, "-c", "import bench.config as c; print(c.CONF_DIR)")
+    where = run_from(
+        tmp_path, installed, "-c", "import bench.config.compose as c; print(c.CONF_DIR)"
+    )
     assert where.stdout.strip() == str(installed / "bench" / "conf"), where.stderr
     plan = run_from(tmp_path, installed, "-m", "bench.plan", "phi=0,1")
     assert plan.returncode == 0, plan.stderr[-2000:]

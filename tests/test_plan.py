@@ -12,7 +12,7 @@ import pytest
 from conftest import bench
 
 from bench.plan import main, plan_sweep, with_baselines
-from bench.record import PLAN_COLUMNS
+from bench.train.record import PLAN_COLUMNS
 
 
 @pytest.fixture

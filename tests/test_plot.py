@@ -7,7 +7,7 @@ import json
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
-from fake_results import make_result, point_name, write_big_sweep, write_result, write_sweep
+from helpers.fake_results import make_result, point_name, write_big_sweep, write_result, write_sweep
 from PIL import Image
 
 from bench.errors import UserError
@@ -49,7 +49,7 @@ def test_csv_has_one_row_per_point_and_the_interface_columns(report):
 
 def test_pending_point_folders_are_counted_and_clutter_ignored(report):
     assert report.missing == 1  # compound_phi4_seed0 has no result.json yet
-    # bench.diagnostics' lines, for the caller to show
+    # bench.train.diagnostics' lines, for the caller to show
     assert [line.split(" (")[0].split(":")[0] for line in report.problems] == [
         "1 of 48 points failed",
         "1 of 48 points diverged",
@@ -260,7 +260,7 @@ def test_failed_point_without_costs_is_placed_at_its_level(tmp_path):
         pending=(),
     )
     failed = make_result("depth", 1, 2, "failed")
-    assert failed["macs"] is None  # as bench.point.record_failure writes it
+    assert failed["macs"] is None  # as bench.train.point.record_failure writes it
     write_result(sweep, failed)
     table, _ = load_results([sweep])
     fig = plot_top1_vs(table)
@@ -381,8 +381,8 @@ def test_the_end_of_a_sweep_draws_with_the_sweeps_plot_options(tmp_path):
     """`bench.run -m plot.formats=[pdf] plot.interval=sd` reaches the end-of-sweep report."""
     from omegaconf import OmegaConf
 
-    from bench.config import compose_config
-    from bench.sweep import finish
+    from bench.config.compose import compose_config
+    from bench.sweep.finish import finish
 
     sweep = write_sweep(tmp_path / "s", strategies=("depth",), phis=(0, 1), pending=(),
                         diverged=(), failed=())  # fmt: skip

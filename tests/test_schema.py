@@ -1,4 +1,4 @@
-"""bench.schema and bench.validation: every key declared once, checked in one place."""
+"""bench.schema and bench.config.validate: every key declared once, checked in one place."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from bench.config import compose_config, defaults
+from bench.config.compose import compose_config, defaults
+from bench.config.reference import reference
+from bench.config.validate import validate
 from bench.errors import UserError
-from bench.reference import reference
 from bench.schema import SECTIONS, Logger, Plan, Run, Train, parse_auto, resolve_auto
-from bench.validation import validate
 
 
 def check(*overrides: str) -> Run:
@@ -106,7 +106,7 @@ def test_every_declared_key_is_read_somewhere():
 
 def test_the_reference_is_up_to_date():
     on_disk = (REPO / "docs" / "config.md").read_text()
-    assert on_disk == reference(), "regenerate: python -m bench.reference > docs/config.md"
+    assert on_disk == reference(), "regenerate: python -m bench.config.reference > docs/config.md"
 
 
 def test_the_help_page_names_only_declared_keys():

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from conftest import SMALL, bench, one_error_line
 
-from bench.config import CONF_DIR, compose_config
+from bench.config.compose import CONF_DIR, compose_config
+from bench.config.validate import validate
 from bench.errors import UserError
+from bench.report.stats import t_quantile
 from bench.schema import Search
 from bench.search import PAPER, Candidate, grid, output_path, rank
-from bench.stats import t_quantile
 from bench.store import point_name
-from bench.validation import validate
 
 
 def test_grid_respects_the_constraint_and_keeps_factors_at_least_one():
@@ -119,7 +119,7 @@ def test_a_killed_search_resumes_and_writes_a_strategy_that_plan_and_run_accept(
 
     assert "winner alpha=" in again.stdout and "rank" in again.stdout
     text = out.read_text()
-    assert "_target_: bench.scaling.Compound" in text and "name: found" in text
+    assert "_target_: bench.scaling.strategies.Compound" in text and "name: found" in text
     assert (sweep / "figures" / "search_grid.png").stat().st_size > 0
     ranking = (sweep / "search_ranking.csv").read_text().splitlines()
     assert ranking[0].startswith("rank,alpha,beta,gamma")

@@ -26,9 +26,9 @@ from typing import Any
 
 from torch import nn
 
-from bench.checks import import_path
+from bench.config.checks import import_path
 from bench.errors import UserError
-from bench.scaling import Scale, linear_extra_blocks, round_depth, round_width
+from bench.scaling.strategies import Scale, linear_extra_blocks, round_depth, round_width
 from bench.schema import ModelConfig
 
 Builder = Callable[..., nn.Module]

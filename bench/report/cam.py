@@ -32,18 +32,18 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from bench.batches import Preprocess, Shard
+from bench.config.validate import validate
 from bench.data import Data, ImageSet, StreamSet, load_data, num_classes
+from bench.data.batches import Preprocess, Shard
+from bench.data.inputs import make_batches
 from bench.errors import UserError
-from bench.inputs import make_batches
 from bench.models import build_model, scale_arch
 from bench.report.levels import strategy_order
 from bench.report.style import PALETTE, RC, save_and_close
 from bench.report.text import format_count
-from bench.scaling import Scale
+from bench.scaling.strategies import Scale
 from bench.schema import ModelConfig, Run
 from bench.store import is_point_folder, read_json_or_none
-from bench.validation import validate
 
 log = logging.getLogger("bench.plot")
 

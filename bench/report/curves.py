@@ -2,7 +2,7 @@
 
 The top-1-vs-FLOPs figure shows where each point ended; this one shows how it
 got there, so a reader can see whether a point had settled when its budget ran
-out (:func:`bench.diagnostics.still_improving` says the same in words) or
+out (:func:`bench.train.diagnostics.still_improving` says the same in words) or
 never learned at all. One column per strategy (top-1 above, training loss
 below), one colour per phi on a sequential map (the same phi has the same
 colour in every panel), one thin line per seed. The phi=0 baseline is shared

@@ -28,8 +28,8 @@ from matplotlib.lines import Line2D
 from bench.report.axes import Label
 from bench.report.flags import legend_handles
 from bench.report.prepared import BAD, Prepared
+from bench.report.stats import MIN_BAND_SEEDS
 from bench.report.style import INK, legend_columns, linestyle
-from bench.stats import MIN_BAND_SEEDS
 
 
 def draw_curves(ax: Axes, prep: Prepared, column: str) -> list[Label]:

@@ -2,7 +2,7 @@
 
 A top-1 on a scaling curve is a finding only when the point finished learning
 (``still_improving`` false), learned at all (``above_chance`` true) and sits
-where the plan put it (``within_tolerance`` true); :mod:`bench.diagnostics`
+where the plan put it (``within_tolerance`` true); :mod:`bench.train.diagnostics`
 decides each flag. The report never hides such a point, it marks it:
 
 - figures: an overlay in ink on the level's marker, one shape per kind, so it
@@ -14,7 +14,7 @@ decides each flag. The report never hides such a point, it marks it:
   caption.
 
 A level is marked when any of its ok seeds is flagged (learning flags count
-among ok points only, as in :func:`bench.diagnostics.problems`; a diverged or
+among ok points only, as in :func:`bench.train.diagnostics.problems`; a diverged or
 failed point has its own marker).
 """
 
@@ -29,7 +29,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from bench.diagnostics import parse_flag
+from bench.train.diagnostics import parse_flag
 
 INK = "0.15"
 

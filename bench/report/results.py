@@ -3,7 +3,7 @@
 A sweep folder holds one folder per point with its ``result.json``; folders
 such as ``trained/``, ``wandb/``, ``figures/`` hold none and are skipped, and
 a point folder without a result yet (running, killed) is counted as missing.
-The flat table (one row per point, :func:`bench.record.csv_row`) feeds every
+The flat table (one row per point, :func:`bench.train.record.csv_row`) feeds every
 figure and table; the result dicts themselves are kept too, because the
 learning curves need each point's ``history``, which the table drops.
 """
@@ -19,13 +19,13 @@ from typing import Any
 import pandas as pd
 
 from bench.errors import UserError
-from bench.record import csv_columns, csv_row, int_columns
 from bench.report.levels import strategy_order
 from bench.store import NOT_POINTS, atomic_write_text, is_point_folder
+from bench.train.record import csv_columns, csv_row, int_columns
 
 log = logging.getLogger("bench.plot")
 
-INTERFACE = csv_columns()  # results.csv's columns, in order (bench.record)
+INTERFACE = csv_columns()  # results.csv's columns, in order (bench.train.record)
 INT_COLUMNS = int_columns()
 STATUS_RANK = {"ok": 0, "diverged": 1, "failed": 2}
 ROW_KEYS = ["sweep", "strategy", "phi", "seed"]

@@ -1,7 +1,7 @@
 """Hydra plugins of scalebench: the sweeper behind every ``bench.run -m`` and ``bench.search``.
 
 Hydra loads sweepers only from the ``hydra_plugins`` package; the logic
-lives in :mod:`bench.sweep` and :mod:`bench.search`.
+lives in :mod:`bench.sweep.finish` and :mod:`bench.search`.
 """
 
 from hydra.core.config_store import ConfigStore

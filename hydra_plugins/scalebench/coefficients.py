@@ -24,10 +24,10 @@ class CoefficientSweeper(ScalebenchSweeper):
 
     def sweep(self, arguments: list[str]) -> Any:
         """Launch every candidate, then rank them and write the winner."""
+        from bench.config.validate import validate
         from bench.errors import UserError, fail
         from bench.search import finish_search, grid, job_overrides, realizable
-        from bench.sweep import write_manifest
-        from bench.validation import validate
+        from bench.sweep.finish import write_manifest
 
         assert self.config is not None and self.launcher is not None
         try:

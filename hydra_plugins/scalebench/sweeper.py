@@ -2,11 +2,11 @@
 
 Before any job starts, every job's config is checked (a bad value is one
 line and exit 1) and ``sweep.json`` is written; each job trains in a child
-its job process watches (:mod:`bench.supervise`); a job whose process died
+its job process watches (:mod:`bench.sweep.supervise`); a job whose process died
 ends ``failed`` while the others finish, relaunched if a launcher killed
-them with it (:mod:`bench.survive`); after the last job, the figures,
+them with it (:mod:`bench.sweep.survive`); after the last job, the figures,
 tables and W&B summary are made and the exit status says whether every
-point finished ``ok`` (:mod:`bench.sweep`). Hydra's private API (its basic
+point finished ``ok`` (:mod:`bench.sweep.finish`). Hydra's private API (its basic
 sweeper) and the launcher plugins' internals (how the submitit launcher
 builds its executor) are used here and nowhere else in scalebench.
 """
@@ -26,7 +26,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
-from bench.config import split_sweep
+from bench.config.compose import split_sweep
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +41,14 @@ class ScalebenchSweeper(BasicSweeper):
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
     ) -> None:
         """Give the launcher the supervised task: each job trains in a child it watches."""
-        from bench.supervise import Supervised
+        from bench.sweep.supervise import Supervised
 
         self.supervised = Supervised.wrap(task_function)
         super().setup(hydra_context=hydra_context, task_function=self.supervised, config=config)
 
     def sweep(self, arguments: list[str]) -> Any:
         """Check, manifest, launch every job, then report and set the exit status."""
-        from bench.sweep import finish, write_manifest
+        from bench.sweep.finish import finish, write_manifest
 
         assert self.config is not None
         jobs = [job for batch in self.jobs(arguments) for job in batch]
@@ -69,7 +69,7 @@ class ScalebenchSweeper(BasicSweeper):
 
     def check(self, jobs: Sequence[Sequence[str]]) -> None:
         """Compose and validate every job; the first bad value ends the command (exit 1)."""
-        from bench.sweep import check_jobs
+        from bench.sweep.finish import check_jobs
 
         assert self.hydra_context is not None and self.config is not None
         loader, master = self.hydra_context.config_loader, self.config
@@ -89,7 +89,7 @@ class ScalebenchSweeper(BasicSweeper):
         The ledger of this sweep process (what each job's processes said about
         how it ended) lives in ``<sweep>/.jobs/<host>-<pid>/`` until the end.
         """
-        from bench.survive import run_jobs
+        from bench.sweep.survive import run_jobs
 
         assert self.config is not None
         owner = f"{socket.gethostname()}-{os.getpid()}"
@@ -114,7 +114,7 @@ class ScalebenchSweeper(BasicSweeper):
 
     def record_dead(self, overrides: list[str], reason: str) -> None:
         """A ``failed`` result.json for the job of ``overrides``, from its composed config."""
-        from bench.supervise import record_death
+        from bench.sweep.supervise import record_death
 
         assert self.hydra_context is not None and self.config is not None
         cfg = self.hydra_context.config_loader.load_sweep_config(
@@ -143,11 +143,17 @@ def is_submitit(launcher: Any) -> bool:
 
 
 def submitit_executor(launcher: Any) -> Any:
-    """The executor the submitit launcher builds in ``launch``, built the same way."""
+    """The executor the submitit launcher builds in ``launch``, from its public parameters.
+
+    Its kind (``local`` or ``slurm``) is the launcher's class; the keys are
+    named as the plugin names them (cluster-specific ones prefixed).
+    """
     import submitit
     from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
+    from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher
 
-    params, kind = dict(launcher.params), launcher._EXECUTOR
+    params = dict(launcher.params)
+    kind = "slurm" if isinstance(launcher, SlurmLauncher) else "local"
     specific = {"max_num_timeout"}
     init = {f"{kind}_{k}": v for k, v in params.items() if k in specific}
     executor = submitit.AutoExecutor(cluster=kind, folder=params["submitit_folder"], **init)
@@ -178,7 +184,7 @@ def launch_submitit(launcher: Any, batch: list[list[str]], first: int) -> list[A
     sweep_dir.mkdir(parents=True, exist_ok=True)
     if "mode" in launcher.config.hydra.sweep:
         os.chmod(sweep_dir, mode=int(str(launcher.config.hydra.sweep.mode), 8))
-    log.info("Submitit '%s' sweep output dir : %s", launcher._EXECUTOR, sweep_dir)
+    log.info("Submitit sweep output dir : %s", sweep_dir)
     arguments = []
     for num, overrides in enumerate(batch, start=first):
         log.info("\t#%d : %s", num, " ".join(filter_overrides(overrides)))

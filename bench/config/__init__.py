@@ -1,0 +1,1 @@
+"""Configuration: composing Hydra configs, checking them, and the reference page."""

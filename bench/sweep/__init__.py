@@ -1,0 +1,1 @@
+"""A sweep of jobs: checking them first, claims, each job in a child process, the finish."""

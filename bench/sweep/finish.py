@@ -1,0 +1,113 @@
+"""A multirun from first to last: check every job, write the manifest, report, exit status.
+
+The sweeper (``hydra_plugins/scalebench``) calls these around Hydra's launch:
+
+- :func:`check_jobs` before any job starts: every job's config is composed
+  and validated, the device must exist and the W&B mode must be known; the
+  first problem ends the command with one line and exit 1, nothing written.
+- :func:`write_manifest`: ``sweep.json``, what was asked and how many jobs
+  (the progress lines' "k/n").
+- :func:`finish` after the last job: figures, tables and the W&B summary
+  from the recorded results, a line per point that is not ``ok``, and exit 1
+  when any point did not finish ``ok``. A diverged point counts: its level
+  is a hole in the comparison, and a script that chains sweeps must not take
+  the figure for a complete one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from bench.config.compose import compose_jobs
+from bench.errors import UserError, fail
+from bench.store import atomic_write_json, read_json_or_none
+
+log = logging.getLogger("bench.sweep")
+
+
+def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictConfig]) -> None:
+    """Validate every job's config (composed by ``compose_one``); exit 1 on the first problem."""
+    from bench.config.validate import validate
+    from bench.hardware.device import resolve_device
+    from bench.track.tracker import resolve_mode
+
+    try:
+        for cfg in compose_jobs(jobs, compose_one):
+            config = validate(cfg)
+            resolve_device(config.device)
+            resolve_mode(config.logger)
+    except UserError as exc:
+        fail(str(exc))
+
+
+def write_manifest(
+    sweep_dir: Path, sweep: str, jobs: int, overrides: list[str], **extra: Any
+) -> None:
+    """``sweep.json``: the sweep's name, job count, command-line overrides and start time."""
+    manifest = {
+        "sweep": sweep,
+        "jobs": jobs,
+        "overrides": overrides,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        **extra,
+    }
+    atomic_write_json(Path(sweep_dir) / "sweep.json", manifest)
+
+
+def read_results(sweep_dir: Path) -> dict[str, dict[str, Any] | None]:
+    """Every point's result.json by folder (None for one that cannot be read)."""
+    paths = sorted(Path(sweep_dir).glob("*/result.json"))
+    return {p.parent.name: read_json_or_none(p) for p in paths}
+
+
+def finish(sweep_dir: Path, config: DictConfig) -> None:
+    """Report the sweep, say what is wrong with it, and exit 1 unless every point is ``ok``.
+
+    A point that is still improving, not above chance or off its MAC target
+    is a warning line, not a failure: the sweep did what was asked.
+    """
+    from bench.schema import Logger, Plot
+    from bench.train.diagnostics import problems
+
+    results = read_results(sweep_dir)
+    by_status: dict[str, list[str]] = {}
+    for name, result in results.items():
+        status = (result or {}).get("status", "failed") if result else "unreadable"
+        by_status.setdefault(status, []).append(name)
+    counts = ", ".join(f"{len(v)} {k}" for k, v in sorted(by_status.items()))
+    log.info("sweep %s: %s", sweep_dir, counts or "no results")
+    try:
+        logger = Logger.model_validate(OmegaConf.to_container(config.logger, resolve=True))
+        plot = Plot.model_validate(OmegaConf.to_container(config.plot, resolve=True))
+        report_sweep(sweep_dir, logger, plot)
+    except Exception as exc:  # the results are safe on disk; `bench.plot` can retry
+        log.warning("no report for %s: %s", sweep_dir, " ".join(str(exc).split()))
+    for line in problems([r for r in results.values() if r]):
+        log.warning("%s", line)
+    total = sum(len(v) for v in by_status.values())
+    bad = {k: v for k, v in by_status.items() if k != "ok"}
+    if bad:
+        named = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(bad.items()))
+        count = total - len(by_status.get("ok", []))
+        fail(
+            f"{count} of {total} points did not finish ok ({named}); "
+            f"their result.json files under {sweep_dir} say why"
+        )
+
+
+def report_sweep(sweep_dir: Path, logger: Any, plot: Any) -> Any:
+    """Build the sweep's figures and tables (as ``plot``, a :class:`bench.schema.Plot`, asks)
+    and log them to W&B as a summary run."""
+    from bench.report import build_report
+    from bench.track.summary import log_sweep_summary
+
+    report = build_report([Path(sweep_dir)], options=plot)
+    log.info("figures and tables in %s", report.out_dir)
+    log_sweep_summary(logger, Path(sweep_dir), report)
+    return report

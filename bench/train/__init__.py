@@ -1,0 +1,1 @@
+"""Training one point: the pipeline, the loop, the record, diagnostics and cost."""

@@ -1,0 +1,269 @@
+"""The one definition of a point's result: result.json, the CSV row, the W&B summary, the plan row.
+
+Every key a point records is a field of :class:`PointResult`, in the order
+result.json lists them; the first sixteen are an interface that scripts read
+(``status`` ... ``wall_seconds``), so they keep their names and places. A
+field's metadata says where else it appears:
+
+- ``summary``: a key of the point's W&B run summary (:data:`SUMMARY_KEYS`),
+- ``nested``: a structure kept in result.json only, never in results.csv.
+
+``bench.plan``'s table and CSV are the plan's fields (:data:`PLAN_COLUMNS`),
+in the order its first columns have always had.
+
+A failed point is the same record with what it never got left null.
+"""
+
+from __future__ import annotations
+
+import time
+import typing
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from bench.store import atomic_write_json, read_json_or_none
+from bench.train.provenance import versions
+
+if TYPE_CHECKING:  # the plot reads results without importing torch
+    from bench.data import Data
+    from bench.scaling.budget import Budget
+    from bench.scaling.solver import PlannedPoint
+    from bench.schema import Run
+    from bench.store import PointPaths
+    from bench.train.loop import Outcome
+
+
+def _key(summary: bool = False, nested: bool = False) -> Any:
+    return field(default=None, metadata={"summary": summary, "nested": nested})
+
+
+@dataclass
+class PointResult:
+    """Everything one point records. Fractions are in [0, 1]; MACs are per image."""
+
+    # -- the interface (fixed names, in this order) -------------------------------------------
+    status: str | None = _key(summary=True)  # ok | diverged | failed
+    reason: str | None = _key()  # why a point is not ok
+    strategy: str | None = _key()
+    phi: float | None = _key()
+    seed: int | None = _key()
+    top1: float | None = _key(summary=True)  # held-out top-1 after the last step
+    top5: float | None = _key(summary=True)
+    macs: int | None = _key(summary=True)  # measured multiply-adds of the network
+    params: int | None = _key(summary=True)
+    activations: int | None = _key(summary=True)  # conv/linear outputs (pycls)
+    depth_mult: float | None = _key(summary=True)
+    width_mult: float | None = _key(summary=True)
+    resolution: int | None = _key(summary=True)  # input side in pixels
+    epochs: float | None = _key(summary=True)  # the budget's passes over the training set
+    train_flops: float | None = _key(summary=True)  # the budget's 6 x MACs x samples
+    wall_seconds: float | None = _key()  # the job's wall time
+    # -- the plan -------------------------------------------------------------------------------
+    target_macs: int | None = _key()
+    macs_ratio: float | None = _key(summary=True)  # achieved / target MACs
+    res_mult: float | None = _key(summary=True)
+    depths: list[int] | None = _key()  # blocks per stage after rounding
+    widths: list[int] | None = _key()  # channels per stage after rounding
+    extra_blocks: float | None = _key()  # linear scaling's extra blocks (fraction)
+    within_tolerance: bool | None = _key(summary=True)  # macs_ratio within plan.tolerance
+    plan_note: str | None = _key()  # why a point is off its target, in words
+    # -- is it a finding? (bench.train.diagnostics) ------------------------------------------
+    still_improving: bool | None = _key(summary=True)  # top-1 or loss still rising at the end
+    above_chance: bool | None = _key(summary=True)  # top-1 significantly above 1 / classes
+    num_classes: int | None = _key()
+    test_images: int | None = _key()  # held-out images top-1 was measured on
+    # -- what it costs to run (bench.train.inference) -----------------------------------------
+    latency_ms: float | None = _key(summary=True)  # batch 1, median, on the training device
+    inference_images_per_sec: float | None = _key(summary=True)  # at train.eval_batch_size
+    peak_memory_mb: float | None = _key(summary=True)  # peak memory of training (see README)
+    # -- the training ---------------------------------------------------------------------------
+    images_per_sec: float | None = _key(summary=True)  # training throughput
+    samples_seen: int | None = _key()  # steps done x batch
+    steps: int | None = _key()  # optimiser steps done
+    budget: str | None = _key()  # epochs | flops
+    model: str | None = _key()
+    data: str | None = _key()
+    sweep: str | None = _key()
+    point_key: str | None = _key()  # hash of everything that decides what the point learns
+    shared: bool | None = _key(summary=True)  # reused another point's identical training
+    trained_by: str | None = _key()  # the point folder that trained it
+    compiled: bool | None = _key()  # torch.compile was on
+    compile_seconds: float | None = _key()  # the first step's excess over a steady one
+    channels_last: bool | None = _key()
+    amp: bool | None = _key()  # bf16 autocast was on
+    sync_bn: bool | None = _key()  # batch-norm statistics over every DDP process
+    resumed_from_step: int | None = _key()  # 0 unless it continued from a checkpoint
+    drop_rate: float | None = _key(summary=True)  # dropout this point used (train.regularization)
+    drop_path_rate: float | None = _key(summary=True)  # stochastic depth this point used
+    # -- details (result.json only) -------------------------------------------------------------
+    device: dict[str, Any] | None = _key()  # type, name, world_size, threads (flattened in CSV)
+    timings: dict[str, float] | None = _key(nested=True)  # seconds per phase of the job
+    budget_detail: dict[str, Any] | None = _key(nested=True)  # bench.scaling.budget.Budget
+    history: list[dict[str, Any]] | None = _key(nested=True)  # one entry per evaluation
+    data_info: dict[str, Any] | None = _key(nested=True)  # description, skipped files
+    config: dict[str, Any] | None = _key(nested=True)  # the validated, resolved config
+    versions: dict[str, Any] | None = _key(nested=True)  # python, torch, timm, ... packages
+
+    def to_json(self) -> dict[str, Any]:
+        """result.json's content, keys in field order."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PointResult:
+        """A result.json read back; keys this version does not know are dropped."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _names(flag: str) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(PointResult) if f.metadata[flag])
+
+
+INTERFACE = tuple(f.name for f in fields(PointResult))[:16]
+PLAN_COLUMNS = (
+    "strategy", "phi", "depth_mult", "width_mult", "resolution", "macs", "params", "activations",
+    "target_macs", "macs_ratio", "res_mult", "depths", "widths", "extra_blocks", "within_tolerance",
+    "plan_note",
+)  # fmt: skip
+SUMMARY_KEYS = _names("summary")
+NESTED = frozenset(_names("nested"))
+DEVICE_COLUMNS = ("device_type", "device_name", "device_world_size", "device_threads")
+
+
+def csv_columns() -> list[str]:
+    """results.csv's columns: every field but the nested ones, the device flattened."""
+    out: list[str] = []
+    for f in fields(PointResult):
+        if f.name == "device":
+            out += DEVICE_COLUMNS
+        elif f.name not in NESTED:
+            out.append(f.name)
+    return out
+
+
+def csv_row(result: dict[str, Any]) -> dict[str, Any]:
+    """A result.json as results.csv's row: nested keys left out, lists joined ("2-3-3-4"),
+    the device flattened; keys of other versions kept, so that nothing read is lost."""
+    row: dict[str, Any] = {}
+    for key, value in result.items():
+        if key in NESTED:
+            continue
+        if key == "device":
+            device = value or {}
+            row |= {c: device.get(c.removeprefix("device_")) for c in DEVICE_COLUMNS}
+        elif isinstance(value, list):
+            row[key] = "-".join(str(v) for v in value)
+        elif not isinstance(value, dict):
+            row[key] = value
+    return row
+
+
+def int_columns() -> list[str]:
+    """The CSV columns that hold whole numbers (kept integers even where some are null)."""
+    hints = typing.get_type_hints(PointResult)
+    return [n for n, t in hints.items() if t == int | None] + list(DEVICE_COLUMNS[2:])
+
+
+FINAL = ("ok", "diverged")  # statuses a re-run keeps; a failed point is tried again
+
+
+def record(
+    config: Run,
+    planned: PlannedPoint,
+    budget: Budget,
+    data: Data,
+    outcome: Outcome,
+    shared: bool,
+    paths: PointPaths,
+    timings: dict[str, float],
+    started: float,
+) -> PointResult:
+    """A trained (or shared) point's result, from its plan, budget and outcome."""
+    from bench.train.diagnostics import above_chance, still_improving
+
+    wall = time.perf_counter() - started
+    ok = outcome.status == "ok"
+    return PointResult(
+        status=outcome.status,
+        reason=outcome.reason,
+        seed=config.seed,
+        **planned.fields(),
+        top1=outcome.top1,
+        top5=outcome.top5,
+        still_improving=still_improving(outcome.history) if ok else None,
+        above_chance=above_chance(outcome.top1, len(data.test), data.num_classes),
+        num_classes=data.num_classes,
+        test_images=len(data.test),
+        latency_ms=outcome.latency_ms,
+        inference_images_per_sec=outcome.inference_images_per_sec,
+        peak_memory_mb=outcome.peak_memory_mb,
+        epochs=budget.epochs,
+        train_flops=budget.train_flops,
+        wall_seconds=wall,
+        images_per_sec=outcome.images_per_sec,
+        samples_seen=outcome.steps * budget.batch_size,
+        steps=outcome.steps,
+        budget=budget.mode,
+        model=config.model.name,
+        data=config.data.name,
+        sweep=config.sweep,
+        point_key=paths.key,
+        shared=shared,
+        trained_by=outcome.trained_by,
+        compiled=outcome.compiled,
+        compile_seconds=compile_seconds(outcome),
+        channels_last=outcome.channels_last,
+        amp=outcome.amp,
+        sync_bn=outcome.sync_bn,
+        resumed_from_step=outcome.resumed_from_step,
+        drop_rate=config.model.drop_rate,
+        drop_path_rate=config.model.drop_path_rate,
+        device=outcome.device,
+        timings={**timings, **outcome.timings, "job_wall": wall},
+        budget_detail=budget.as_dict(),
+        history=outcome.history,
+        data_info={"description": data.description, "skipped": data.skipped},
+        config=config_record(config),
+        versions=versions(),
+    )
+
+
+def record_failure(config: Run, paths: PointPaths, reason: str) -> None:
+    """Write a ``failed`` result.json, unless the point already holds a final one."""
+    previous = read_json_or_none(paths.result) or {}
+    if previous.get("status") in FINAL:
+        return  # never replace a finished result with a failure
+    result = PointResult(
+        status="failed",
+        reason=reason,
+        strategy=config.strategy.name,
+        phi=config.phi,
+        seed=config.seed,
+        model=config.model.name,
+        data=config.data.name,
+        sweep=config.sweep,
+        config=config_record(config),
+        versions=versions(),
+    )
+    atomic_write_json(paths.result, result.to_json())
+
+
+def config_record(config: Run) -> dict[str, Any]:
+    """The validated config as result.json keeps it (the strategy with its class)."""
+    out = config.model_dump(mode="json")
+    strategy = config.strategy
+    out["strategy"] = {
+        "_target_": f"{type(strategy).__module__}.{type(strategy).__qualname__}",
+        **strategy.model_dump(mode="json"),
+    }
+    return out
+
+
+def compile_seconds(outcome: Outcome) -> float | None:
+    """torch.compile's cost: the first step's time beyond a steady step (None if not compiled)."""
+    t = outcome.timings
+    steps = outcome.steps - outcome.resumed_from_step
+    if not outcome.compiled or "first_step" not in t or steps < 2:
+        return None
+    steady = (t["train_this_process"] - t["first_step"]) / (steps - 1)
+    return max(0.0, t["first_step"] - steady)

@@ -1,0 +1,1 @@
+"""Helpers the tests share: fake results, an offline W&B reader."""

@@ -1,0 +1,183 @@
+"""bench.train.point: one point's pipeline in-process, on tiny real settings."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from conftest import SMALL, results, sweep_of
+
+from bench.errors import UserError
+from bench.scaling.regularization import SLOPE
+from bench.train.loop import Outcome
+from bench.train.point import run_point, training_key
+from bench.train.record import INTERFACE, PointResult, compile_seconds
+
+
+def test_one_point_learns_and_records_everything(compose, tmp_path):
+    cfg = compose(
+        f"runs_dir={tmp_path}",
+        "data.train_size=4096",
+        "data.test_size=512",
+        "train.epochs=3",
+        "train.batch_size=64",
+        "logger.mode=disabled",
+        "strategy=width",
+        "phi=1",
+    )
+    result = run_point(cfg)
+    assert result["status"] == "ok", result.get("reason")
+    assert list(result)[:16] == list(INTERFACE)
+    assert set(result) == set(PointResult().to_json())  # every key of the one record
+    history = result["history"]
+    assert [round(h["epoch"]) for h in history] == [1, 2, 3]
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert result["top1"] > 0.2  # ten classes: chance is 0.10
+    assert 0 <= result["top1"] <= result["top5"] <= 1
+    assert result["macs_ratio"] == pytest.approx(1, abs=0.05) and result["within_tolerance"]
+    assert result["width_mult"] > 1 and result["depth_mult"] == 1
+    budget = result["budget_detail"]
+    assert result["train_flops"] == budget["train_flops"] == 6 * result["macs"] * budget["samples"]
+    assert result["epochs"] == budget["epochs"] == pytest.approx(3, rel=0.05)
+    assert {"torch", "timm", "hydra", "git_commit"} <= set(result["versions"])
+    assert result["config"]["strategy"]["name"] == "width"
+    assert result["config"]["strategy"]["_target_"] == "bench.scaling.strategies.Multiplicative"
+    assert result["config"]["train"]["amp"] == "auto"  # as configured; what ran is below
+    on_disk = json.loads((tmp_path / cfg.sweep / "width_phi1_seed0" / "result.json").read_text())
+    assert on_disk == result
+    assert result["compiled"] is False and result["compile_seconds"] is None
+    assert result["amp"] is False  # train.amp=auto: bf16 on CUDA only
+    assert result["channels_last"] is True  # train.channels_last=auto: on, CPU included
+    assert 0 < result["timings"]["first_step"] < result["timings"]["train"]
+
+
+def test_amp_off_is_read_as_false_and_recorded(compose, tmp_path):
+    result = run_point(compose(f"runs_dir={tmp_path}", *SMALL, "train.amp=off"))
+    assert result["status"] == "ok" and result["amp"] is False
+
+
+def test_compile_seconds_is_the_first_steps_excess_over_a_steady_step():
+    def outcome(steps, resumed, timings, compiled=True):
+        return Outcome("ok", None, 0.5, 0.9, [], steps, 1.0, timings, resumed, compiled=compiled)
+
+    timings = {"train": 30.0, "train_this_process": 30.0, "first_step": 21.0}
+    assert compile_seconds(outcome(10, 0, timings)) == 20.0  # 1 slow step, 9 steps of 1 s
+    assert compile_seconds(outcome(10, 0, timings, compiled=False)) is None
+    # resumed at step 10 of 20 after 100 s: only this process's 10 steps and 30 s count
+    resumed = {"train": 130.0, "train_this_process": 30.0, "first_step": 21.0}
+    assert compile_seconds(outcome(20, 10, resumed)) == 20.0
+
+
+def test_finished_point_is_skipped_and_identical_points_are_shared(compose, small):
+    first = run_point(compose(*small, "strategy=depth", "phi=0"))
+    assert first["status"] == "ok" and not first["shared"]
+    again = run_point(compose(*small, "strategy=depth", "phi=0"))
+    assert again == first  # read back, not retrained
+    other = run_point(compose(*small, "strategy=width", "phi=0"))
+    assert other["shared"] and other["top1"] == first["top1"]
+    assert other["strategy"] == "width" and other["trained_by"] == "depth_phi0_seed0"
+    assert len(list((sweep_of(compose(*small)) / "trained").iterdir())) == 1
+
+
+def test_training_key_lists_what_decides_learning(config):
+    from bench.data import load_data
+    from bench.plan import plan_point
+    from bench.scaling.budget import plan_budget
+
+    def key(*overrides):
+        c = config(*SMALL, *overrides)
+        data = load_data(c.data)
+        planned = plan_point(c)
+        budget = plan_budget(
+            c.train, len(data.train), planned.candidate.cost.macs, planned.base_macs
+        )
+        return training_key(c, planned, budget, data, amp=False, split_bn=False)
+
+    base = key()
+    assert key("train.log_every_seconds=1", "train.eval_batch_size=64") == base  # watching
+    assert key("train.checkpoint_every=2", "logger.project=x") == base
+    assert key("train.lr=0.1") != base  # learning
+    assert key("seed=1") != base
+    assert key("data.seed=1") != base  # other images
+    assert key("model.drop_rate=0.2") != base
+
+
+def test_every_train_key_is_learning_or_watching():
+    from bench.schema import Train
+
+    learning, watching = set(Train.LEARNING), set(Train.WATCHING)
+    assert not learning & watching
+    assert learning | watching == set(Train.model_fields)
+
+
+def test_bad_config_in_process_is_a_user_error_before_anything_is_written(compose, tmp_path):
+    with pytest.raises(SystemExit):
+        run_point(compose(f"runs_dir={tmp_path}", *SMALL, "train.epochs=0"))
+    assert not list(tmp_path.rglob("result.json"))
+
+
+def test_infeasible_point_records_a_failed_result(compose, small):
+    with pytest.raises(SystemExit):
+        run_point(compose(*small, "strategy=depth", "phi=-5"))
+    (result,) = results(sweep_of(compose(*small))).values()
+    assert result["status"] == "failed" and "closest is" in result["reason"]
+    assert set(result) == set(PointResult().to_json())
+
+
+def test_a_failure_never_replaces_a_finished_result(compose, small, monkeypatch):
+    first = run_point(compose(*small, "strategy=depth", "phi=0"))
+
+    def broken(*args, **kwargs):
+        raise UserError("no data today")
+
+    monkeypatch.setattr("bench.train.point.load_data", broken)
+    with pytest.raises(SystemExit):
+        run_point(compose(*small, "strategy=depth", "phi=0"))
+    (again,) = results(sweep_of(compose(*small))).values()
+    assert again == first
+
+
+def test_a_point_rounding_keeps_off_target_trains_at_its_closest_network_flagged(compose, small):
+    # a quarter-width VGG-11's depth phi=2 lands 2.6 % over its target: off a 2 % tolerance
+    vgg = ["model=vgg11", "model.width_mult=0.25", "data.resolution=32", "plan.tolerance=0.02"]
+    result = run_point(compose(*small, *vgg, "strategy=depth", "phi=2"))
+    assert result["status"] == "ok" and result["within_tolerance"] is False
+    assert result["macs_ratio"] == pytest.approx(1.026, abs=0.005)
+    assert "trained there and flagged" in result["plan_note"]
+    assert result["depths"] == [3, 3, 6, 6, 6]
+
+
+def test_diagnostics_are_recorded(compose, small):
+    result = run_point(compose(*small))
+    assert result["test_images"] == 256 and result["num_classes"] == 10
+    assert isinstance(result["above_chance"], bool)
+    assert result["still_improving"] is None  # one evaluation: too short to judge
+
+
+def test_bf16_autocast_trains_on_cpu(compose, small):
+    result = run_point(compose(*small, "device=cpu", "train.amp=true"))
+    assert result["status"] == "ok" and result["amp"] is True
+    assert result["top1"] is not None
+
+
+@pytest.mark.slow
+def test_compile_trains_on_cpu_and_records_its_cost(compose, small):
+    result = run_point(compose(*small, "device=cpu", "train.compile=true", "train.epochs=2"))
+    assert result["status"] == "ok" and result["compiled"] is True
+    assert result["compile_seconds"] is not None and result["compile_seconds"] > 0
+
+
+def test_scaled_regularization_is_used_and_recorded(compose, small):
+    fixed = run_point(compose(*small, "strategy=width", "phi=1"))
+    assert fixed["drop_rate"] == 0.1 and fixed["drop_path_rate"] == 0.0  # tiny's own
+    scaled = run_point(compose(*small, "strategy=width", "phi=1", "train.regularization=scaled"))
+    assert scaled["drop_rate"] == pytest.approx(0.1 + SLOPE * math.log2(scaled["macs"] /
+                                                scaled["target_macs"] * 2), abs=1e-3)  # fmt: skip
+    assert scaled["config"]["model"]["drop_rate"] == scaled["drop_rate"]
+    assert scaled["point_key"] != fixed["point_key"]  # a different recipe, a different training
+
+
+def test_gradient_clipping_is_part_of_the_recipe(compose, small):
+    result = run_point(compose(*small, "train.grad_clip=0.5"))
+    assert result["status"] == "ok" and result["config"]["train"]["grad_clip"] == 0.5
