@@ -82,6 +82,8 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cam-images", dest="cam_images", type=int, metavar="N",
                    help=_doc("cam_images"))  # fmt: skip
+    p.add_argument("--trust-code", dest="trust_code", action="store_true", default=None,
+                   help=_doc("trust_code"))  # fmt: skip
     return p
 
 

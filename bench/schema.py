@@ -111,6 +111,9 @@ class Train(Section):
     """Epochs between evaluations on the held-out split."""
     checkpoint_every: int = Field(1, ge=1)
     """Epochs between checkpoints (a killed point resumes from the last one)."""
+    checkpoint_seconds: float = Field(600.0, gt=0)
+    """Also checkpoint when this many seconds passed since the last one, checked between
+    steps, so a long epoch loses at most this much work; a resume continues mid-epoch."""
     loss_check_every: int = Field(25, ge=1)
     """Steps between reads of the loss: each read waits for the device."""
     log_every_seconds: float = Field(10.0, gt=0)
@@ -134,8 +137,9 @@ class Train(Section):
         "label_smoothing", "warmup_epochs", "grad_clip", "regularization",
     )  # fmt: skip
     WATCHING: ClassVar = (
-        "eval_batch_size", "eval_every", "checkpoint_every", "loss_check_every",
-        "log_every_seconds", "compile", "compile_min_steps", "channels_last", "amp", "sync_bn",
+        "eval_batch_size", "eval_every", "checkpoint_every", "checkpoint_seconds",
+        "loss_check_every", "log_every_seconds", "compile", "compile_min_steps", "channels_last",
+        "amp", "sync_bn",
     )  # fmt: skip
 
 
@@ -195,6 +199,10 @@ class Plot(Section):
     """Figure width: one column (3.4 in) or two (7.0 in) of a two-column paper."""
     caption: bool = True
     """Print the caption on the figure too (it is always written beside it as .txt)."""
+    trust_code: bool = False
+    """Import the model builders and strategy classes that result files name, outside
+    scalebench's own (the CAM grid needs them); off: those maps are skipped with a line
+    saying so. The end of a sweep trusts the configs its user composed."""
 
 
 class Search(Section):

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +137,24 @@ def atomic_torch_save(obj: Any, path: Path) -> None:
     import torch
 
     atomic_write(path, lambda f: torch.save(obj, f))
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a bad file to ``<name>.corrupt-<time>`` beside it (kept for a look, never read)."""
+    path = Path(path)
+    aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.replace(path, aside)
+    return aside
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Delete the temporary files a killed writer left in ``folder`` (call it as the folder's
+    only writer: a point's own folder, or a training folder whose claim is held)."""
+    removed = []
+    for tmp in Path(folder).glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
 
 
 def read_json(path: Path) -> Any:

@@ -66,6 +66,7 @@ def build_report(
     out_dir: Path | None = None,
     options: Plot = DEFAULT_PLOT,
     strategies: list[str] | None = None,
+    trusted: frozenset[str] = frozenset(),
 ) -> Report:
     """Read the sweeps' results and write the CSV, figures and tables listed in the module doc.
 
@@ -92,7 +93,7 @@ def build_report(
     report = Report(table, {}, {}, csv, loaded.missing, out)
     _core(report, prep)
     _learning_curves(report, results, options)
-    _cam(report, loaded.folders, results, options, strategies)
+    _cam(report, loaded.folders, results, options, strategies, trusted)
     _comparisons(report, prep, results)
     _problems(report, table)
     return report
@@ -148,9 +149,10 @@ def _cam(
     results: dict[str, list[dict]],
     options: Plot,
     strategies: list[str] | None,
+    trusted: frozenset[str],
 ) -> None:
     """The Grad-CAM grid, for one sweep that kept a finished point's checkpoint."""
-    why = _no_cam(folders, results, options)
+    why = _no_cam(folders, results, options) or _untrusted(results, options, trusted)
     if why:
         _note(report, f"no class activation maps: {why}")
         return
@@ -185,6 +187,21 @@ def _no_cam(folders: dict[str, Path], results: dict[str, list[dict]], options: P
     if any(trained.glob("*/checkpoint.pt")):
         return f"no finished point of {sweep_dir} has its checkpoint"
     return f"no trained checkpoint under {trained} (the sweep kept none)"
+
+
+def _untrusted(results: dict[str, list[dict]], options: Plot, trusted: frozenset[str]) -> str:
+    """Why the grid would import code that result files name ("" when it may)."""
+    from bench.report.trust import untrusted
+
+    if options.trust_code:
+        return ""
+    foreign = untrusted([r for rows in results.values() for r in rows], trusted)
+    if not foreign:
+        return ""
+    return (
+        f"the networks are built by {', '.join(foreign)}, named by the result files; "
+        "run bench.plot --trust-code (plot.trust_code=true) if you trust that code"
+    )
 
 
 def _comparisons(report: Report, prep: Any, results: dict[str, list[dict]]) -> None:

@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 
 from bench.store import atomic_write_json
 from bench.sweep.supervise import MIRRORED, Ledger
+from bench.train import stop
 
 OOM_SCORE_ADJ = 500  # the kernel's out-of-memory killer takes the training, not its supervisor
 WATCH_SECONDS = 0.2  # how often the child checks that its supervisor is alive
@@ -88,10 +89,11 @@ def adopt(handoff: dict[str, Any]) -> None:
     from hydra.core.utils import configure_log, setup_globals
     from omegaconf import OmegaConf
 
+    stop.listen()  # the supervisor's request to checkpoint and stop
     for sig in MIRRORED:
         signal.signal(sig, signal.SIG_IGN if int(sig) in handoff["ignored"] else signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the supervisor's to handle
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, (*MIRRORED, signal.SIGINT))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (*MIRRORED, signal.SIGINT, stop.CHECKPOINT_SIGNAL))
     try:
         path = Path("/proc/self/oom_score_adj")
         path.write_text(str(max(int(path.read_text()), OOM_SCORE_ADJ)))

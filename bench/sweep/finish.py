@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,24 +27,44 @@ from omegaconf import DictConfig, OmegaConf
 
 from bench.config.compose import compose_jobs
 from bench.errors import UserError, fail
-from bench.store import atomic_write_json, read_json_or_none
+from bench.store import atomic_write_json, point_name, read_json_or_none
 
 log = logging.getLogger("bench.sweep")
 
 
-def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictConfig]) -> None:
-    """Validate every job's config (composed by ``compose_one``); exit 1 on the first problem."""
+@dataclass(frozen=True)
+class Checked:
+    """What checking the jobs learnt that the end of the sweep needs."""
+
+    points: tuple[str, ...] = ()  # every job's point folder: one without a result is missing
+    trusted: frozenset[str] = frozenset()  # modules the user's composed configs name
+
+
+def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictConfig]) -> Checked:
+    """Validate every job's config (composed by ``compose_one``); exit 1 on the first problem.
+
+    Returns the jobs' point folders, and the modules the composed configs name
+    (model builders, strategy classes): the user chose them, so the sweep's
+    own report may import them.
+    """
     from bench.config.validate import validate
     from bench.hardware.device import resolve_device
+    from bench.report.trust import named_modules
     from bench.track.tracker import resolve_mode
+    from bench.train.record import config_record
 
+    trusted: set[str] = set()
+    points: list[str] = []
     try:
         for cfg in compose_jobs(jobs, compose_one):
             config = validate(cfg)
             resolve_device(config.device)
             resolve_mode(config.logger)
+            trusted |= named_modules({"config": config_record(config)})
+            points.append(point_name(config.strategy.name, config.phi, config.seed))
     except UserError as exc:
         fail(str(exc))
+    return Checked(tuple(dict.fromkeys(points)), frozenset(trusted))
 
 
 def write_manifest(
@@ -66,11 +87,13 @@ def read_results(sweep_dir: Path) -> dict[str, dict[str, Any] | None]:
     return {p.parent.name: read_json_or_none(p) for p in paths}
 
 
-def finish(sweep_dir: Path, config: DictConfig) -> None:
+def finish(sweep_dir: Path, config: DictConfig, checked: Checked = Checked()) -> None:
     """Report the sweep, say what is wrong with it, and exit 1 unless every point is ``ok``.
 
     A point that is still improving, not above chance or off its MAC target
-    is a warning line, not a failure: the sweep did what was asked.
+    is a warning line, not a failure: the sweep did what was asked. A job's
+    point without any result.json (it could not be written: a full disk) is
+    ``missing``.
     """
     from bench.schema import Logger, Plot
     from bench.train.diagnostics import problems
@@ -80,12 +103,15 @@ def finish(sweep_dir: Path, config: DictConfig) -> None:
     for name, result in results.items():
         status = (result or {}).get("status", "failed") if result else "unreadable"
         by_status.setdefault(status, []).append(name)
+    missing = [name for name in checked.points if name not in results]
+    if missing:
+        by_status["missing"] = missing
     counts = ", ".join(f"{len(v)} {k}" for k, v in sorted(by_status.items()))
     log.info("sweep %s: %s", sweep_dir, counts or "no results")
     try:
         logger = Logger.model_validate(OmegaConf.to_container(config.logger, resolve=True))
         plot = Plot.model_validate(OmegaConf.to_container(config.plot, resolve=True))
-        report_sweep(sweep_dir, logger, plot)
+        report_sweep(sweep_dir, logger, plot, checked.trusted)
     except Exception as exc:  # the results are safe on disk; `bench.plot` can retry
         log.warning("no report for %s: %s", sweep_dir, " ".join(str(exc).split()))
     for line in problems([r for r in results.values() if r]):
@@ -97,17 +123,19 @@ def finish(sweep_dir: Path, config: DictConfig) -> None:
         count = total - len(by_status.get("ok", []))
         fail(
             f"{count} of {total} points did not finish ok ({named}); "
-            f"their result.json files under {sweep_dir} say why"
+            f"their result.json files under {sweep_dir} say why (a missing one was never written)"
         )
 
 
-def report_sweep(sweep_dir: Path, logger: Any, plot: Any) -> Any:
+def report_sweep(
+    sweep_dir: Path, logger: Any, plot: Any, trusted: frozenset[str] = frozenset()
+) -> Any:
     """Build the sweep's figures and tables (as ``plot``, a :class:`bench.schema.Plot`, asks)
     and log them to W&B as a summary run."""
     from bench.report import build_report
     from bench.track.summary import log_sweep_summary
 
-    report = build_report([Path(sweep_dir)], options=plot)
+    report = build_report([Path(sweep_dir)], options=plot, trusted=trusted)
     log.info("figures and tables in %s", report.out_dir)
     log_sweep_summary(logger, Path(sweep_dir), report)
     return report

@@ -16,7 +16,7 @@ supervisor: under submitit it handles SIGUSR2 (checkpoint and requeue) and
 ignores SIGTERM, and SLURM signals every process of the job step, so the
 child ignores the signals the supervisor handles and the supervisor alone
 decides; when it leaves (requeued, timed out, interrupted) the child goes
-too.
+too, after writing a checkpoint when it can (:mod:`bench.train.stop`).
 
 The *ledger* (:class:`Ledger`) is how the sweep learns what its launcher
 cannot say: the supervisor writes ``returned`` when the job ended normally,
@@ -43,6 +43,7 @@ from bench.store import atomic_write_json, read_json_or_none
 log = logging.getLogger("bench.run")
 
 MIRRORED = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)  # the child ignores those handled
+STOP_SECONDS = 60.0  # how long a leaving job waits for its training's checkpoint (SLURM: 120 s)
 
 
 class JobRaised(RuntimeError):
@@ -154,11 +155,25 @@ def run_child(handoff: Path) -> tuple[int, int]:
         child = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": path})
     try:
         return child.pid, child.wait()
-    except BaseException:  # requeued, timed out, interrupted: the child goes too
-        with suppress(ProcessLookupError):
-            child.kill()  # SIGKILL: it ignores the signals its supervisor handles
-        child.wait()
+    except BaseException:  # requeued, timed out, interrupted: the child saves, then goes
+        stop_child(child)
         raise
+
+
+def stop_child(child: subprocess.Popen) -> None:
+    """Ask the training to checkpoint and stop; kill it if it has not within STOP_SECONDS."""
+    from bench.train.stop import CHECKPOINT_SIGNAL
+
+    with suppress(ProcessLookupError):
+        child.send_signal(CHECKPOINT_SIGNAL)
+    try:
+        child.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        log.warning("the training process (pid %d) did not stop within %g s; killing it",
+                    child.pid, STOP_SECONDS)  # fmt: skip
+    with suppress(ProcessLookupError):
+        child.kill()  # SIGKILL: it ignores the signals its supervisor handles
+    child.wait()
 
 
 @contextmanager
@@ -169,7 +184,9 @@ def deaf() -> Iterator[None]:
     meanwhile, so none meant for this process is lost and none reaches the
     child before it chose which to take (:func:`bench.sweep.child.adopt`).
     """
-    caught = (*MIRRORED, signal.SIGINT)
+    from bench.train.stop import CHECKPOINT_SIGNAL
+
+    caught = (*MIRRORED, signal.SIGINT, CHECKPOINT_SIGNAL)
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, caught)
     try:
         previous = {s: signal.signal(s, signal.SIG_IGN) for s in caught}

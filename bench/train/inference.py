@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import torch
@@ -39,17 +40,40 @@ THROUGHPUT = Runs(warmup=1, min_runs=1, max_runs=100)
 MIN_RUNS_CAP = 4.0  # minimum counts yield once this many budgets have passed
 MB = 2**20
 _STATM = "/proc/self/statm"  # Linux: sizes in pages; the 2nd field is resident
+clock = time.perf_counter  # every timing reads this clock (tests give it a simulated one)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What one timing runs: the input side, the throughput batch, and how the point ran."""
+
+    resolution: int
+    batch_size: int
+    channels_last: bool = False
+    amp: bool = False
+    in_channels: int = 3
+
+    def runner(self, model: nn.Module, device: torch.device, batch: int) -> Callable[[], None]:
+        """One forward pass of ``model`` on a random batch of ``batch`` images, as configured."""
+        shape = (batch, self.in_channels, self.resolution, self.resolution)
+        memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
+        x = torch.randn(*shape, device=device).contiguous(memory_format=memory_format)
+        autocast = (
+            (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if self.amp else nullcontext
+        )
+
+        def forward() -> None:
+            with autocast():
+                model(x)
+
+        return forward
 
 
 def measure_inference(
     model: nn.Module,
     device: torch.device,
-    resolution: int,
-    batch_size: int,
-    channels_last: bool = False,
-    amp: bool = False,
+    workload: Workload,
     budget_seconds: float = DEFAULT_BUDGET_SECONDS,
-    in_channels: int = 3,
 ) -> dict[str, Any]:
     """Batch-1 latency and eval-batch throughput of ``model`` (already on ``device``).
 
@@ -60,45 +84,31 @@ def measure_inference(
     batch) unless ``MIN_RUNS_CAP`` budgets have passed, and always one, so ``seconds``
     exceeds the budget for a model whose passes outlast it; ``*_runs`` says how many
     were timed.
-    ``latency_ms`` is the median batch-1 pass; ``inference_images_per_sec`` is
-    ``batch_size`` over the median eval-batch pass. Each module's train/eval flag is
+    ``latency_ms`` is the median batch-1 pass; ``inference_images_per_sec`` is the
+    workload's batch over the median eval-batch pass. Each module's train/eval flag is
     restored afterwards, mixed modes included. On a CPU shared with other busy processes
     both numbers are inflated, batch 1 most (each of its many short parallel regions
     waits for every thread to be scheduled).
     """
-    start = time.perf_counter()
+    start = clock()
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
-    autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if amp else nullcontext
-    memory_format = torch.channels_last if channels_last else torch.contiguous_format
-
-    def runner(batch: int) -> Callable[[], None]:
-        x = torch.randn(batch, in_channels, resolution, resolution, device=device)
-        x = x.contiguous(memory_format=memory_format)
-
-        def forward() -> None:
-            with autocast():
-                model(x)
-
-        return forward
-
+    cap = start + budget_seconds * MIN_RUNS_CAP
     try:
         with torch.inference_mode():
-            cap = start + budget_seconds * MIN_RUNS_CAP
-            latency_end = start + budget_seconds * LATENCY_SHARE
-            latency = _time_runs(runner(1), device, LATENCY, latency_end, cap)
-            throughput = _time_runs(
-                runner(batch_size), device, THROUGHPUT, start + budget_seconds, cap
-            )
+            one = workload.runner(model, device, 1)
+            latency = _time_runs(one, device, LATENCY, start + budget_seconds * LATENCY_SHARE, cap)
+            many = workload.runner(model, device, workload.batch_size)
+            throughput = _time_runs(many, device, THROUGHPUT, start + budget_seconds, cap)
     finally:
         for module, training in modes:
             module.training = training
     return {
         "latency_ms": statistics.median(latency) * 1000.0,
-        "inference_images_per_sec": batch_size / statistics.median(throughput),
+        "inference_images_per_sec": workload.batch_size / statistics.median(throughput),
         "latency_runs": len(latency),
         "throughput_runs": len(throughput),
-        "seconds": time.perf_counter() - start,
+        "seconds": clock() - start,
     }
 
 
@@ -117,14 +127,14 @@ def _time_runs(
     times: list[float] = []
     while len(times) < runs.max_runs:
         if times:
-            now = time.perf_counter()
+            now = clock()
             fits = now + times[-1] <= deadline  # the next pass, if as long as the last
             if not fits and (len(times) >= runs.min_runs or now >= cap):
                 break
-        began = time.perf_counter()
+        began = clock()
         forward()
         sync()
-        times.append(time.perf_counter() - began)
+        times.append(clock() - began)
     return times
 
 

@@ -3,14 +3,18 @@
 :func:`fit` is the loop, as short functions over one explicit :class:`State`.
 It never waits on the device except every ``train.loss_check_every`` steps,
 when it reads the running loss (to detect divergence and report progress).
-A checkpoint is written atomically at the end of every
-``train.checkpoint_every`` epochs and at least every ten minutes; since batch
-order depends only on (seed, epoch), a resumed point continues from its last
-checkpoint with exactly the batches it would have seen.
+A checkpoint (:mod:`bench.train.checkpoint`) is written atomically at the
+end of every ``train.checkpoint_every`` epochs, between steps once
+``train.checkpoint_seconds`` passed since the last one, and between steps
+when a stop is requested (:mod:`bench.train.stop`), after which the loop
+raises :class:`~bench.train.stop.Stopped`. Batches depend only on (seed,
+epoch, position), so a resumed point continues mid-epoch with exactly the
+batches it would have seen.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -26,10 +30,11 @@ from torch import nn
 from bench.hardware.device import synchronize
 from bench.scaling.budget import Budget
 from bench.schema import Train
-from bench.store import atomic_torch_save
+from bench.train import stop
+from bench.train.checkpoint import load_checkpoint, save_checkpoint
 from bench.train.progress import Progress
 
-CHECKPOINT_SECONDS = 600.0
+log = logging.getLogger("bench.run")
 
 
 @dataclass
@@ -97,6 +102,7 @@ class State:
     timings: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(("eval", "checkpoint", "log"), 0.0)
     )
+    last_checkpoint: float = field(default_factory=time.monotonic)  # when one was last written
 
 
 def make_optimizer(model: nn.Module, recipe: Train) -> torch.optim.Optimizer:
@@ -155,37 +161,6 @@ def new_state(
     return State(model, eval_model or model, optimizer, scheduler)
 
 
-def load_checkpoint(state: State, path: Path | None, device: torch.device) -> int:
-    """Continue from ``path`` when it exists; returns the step it resumes from (0: fresh)."""
-    if path is None or not path.exists():
-        return 0
-    saved = torch.load(path, map_location=device, weights_only=False)
-    unwrap(state.model).load_state_dict(saved["model"])
-    state.optimizer.load_state_dict(saved["optimizer"])
-    state.scheduler.load_state_dict(saved["scheduler"])
-    state.step = int(saved["step"])
-    state.history = list(saved["history"])
-    state.train_seconds = float(saved["train_seconds"])
-    return state.step
-
-
-def save_checkpoint(state: State, path: Path | None) -> None:
-    """Write the state to ``path`` atomically."""
-    if path is None:
-        return
-    start = time.perf_counter()
-    saved = {
-        "model": unwrap(state.model).state_dict(),
-        "optimizer": state.optimizer.state_dict(),
-        "scheduler": state.scheduler.state_dict(),
-        "step": state.step,
-        "history": state.history,
-        "train_seconds": state.train_seconds,
-    }
-    atomic_torch_save(saved, path)
-    state.timings["checkpoint"] += time.perf_counter() - start
-
-
 def fit(
     state: State, train_batches: Any, test_batches: Any, budget: Budget, setup: Setup
 ) -> Outcome:
@@ -196,7 +171,7 @@ def fit(
     eval_every = setup.recipe.eval_every * per_epoch
     ckpt_every = setup.recipe.checkpoint_every * per_epoch
     autocast = autocast_for(setup.device, setup.amp)
-    last_ckpt = time.monotonic()
+    state.last_checkpoint = time.monotonic()
     state.model.train()
     setup.progress.start(budget, state.step)
     status, reason = "ok", None
@@ -209,16 +184,30 @@ def fit(
         done = state.step == budget.steps
         if state.step % eval_every == 0 or done:
             evaluate_into_history(state, test_batches, budget, setup, autocast)
-        if (
-            state.step % ckpt_every == 0
-            or done
-            or time.monotonic() - last_ckpt > CHECKPOINT_SECONDS
-        ):
-            if setup.is_main:
-                save_checkpoint(state, setup.checkpoint)
-            last_ckpt = time.monotonic()
+        if state.step % ckpt_every == 0 or done:
+            checkpoint(state, setup)
     setup.progress.finish()
     return outcome_of(state, status, reason, budget, resumed, carried)
+
+
+def checkpoint(state: State, setup: Setup) -> None:
+    """Write a checkpoint (the main process does) and restart the clock."""
+    if setup.is_main:
+        save_checkpoint(state, setup.checkpoint)
+    state.last_checkpoint = time.monotonic()
+
+
+def between_steps(state: State, setup: Setup) -> None:
+    """Checkpoint when ``checkpoint_seconds`` passed; on a stop request, checkpoint and stop.
+
+    Two reads of memory and the clock per step: nothing measurable next to a step.
+    """
+    if stop.requested.is_set():
+        checkpoint(state, setup)
+        log.warning("checkpoint at step %d on request; stopping", state.step)
+        raise stop.Stopped(state.step)
+    if time.monotonic() - state.last_checkpoint >= setup.recipe.checkpoint_seconds:
+        checkpoint(state, setup)
 
 
 def train_epoch(
@@ -257,6 +246,7 @@ def train_epoch(
                 count, window_start, window_images = 0, time.perf_counter(), 0
             if state.step % budget.steps_per_epoch == 0 or state.step == budget.steps:
                 break
+            between_steps(state, setup)
     finally:
         state.train_seconds += time.perf_counter() - tic
     return "ok", None
@@ -315,9 +305,3 @@ def outcome_of(
         timings={"train": seconds, "train_this_process": seconds - carried, **state.timings},
         resumed_from_step=resumed,
     )
-
-
-def unwrap(model: nn.Module) -> nn.Module:
-    """The plain module under DDP and torch.compile wrappers."""
-    model = getattr(model, "module", model)
-    return getattr(model, "_orig_mod", model)

@@ -11,7 +11,10 @@ import logging
 import time
 from datetime import timedelta
 
+from bench.config.compose import hydra_job
 from bench.scaling.budget import Budget
+from bench.schema import Run
+from bench.store import read_json_or_none, sweep_dir
 
 log = logging.getLogger("bench.progress")
 
@@ -87,3 +90,14 @@ class Progress:
         """A closing line with the wall time spent."""
         if self.enabled and self._budget is not None:
             log.info("%s done in %s", self.label, _eta(time.perf_counter() - self._t0))
+
+
+def label(config: Run) -> str:
+    """``[k/n depth phi=1 seed=0]``: the point and, in a sweep, its place in it."""
+    multirun, num = hydra_job()
+    where = ""
+    if multirun and num is not None:
+        manifest = sweep_dir(config.runs_dir, config.sweep) / "sweep.json"
+        total = (read_json_or_none(manifest) or {}).get("jobs")
+        where = f"{num + 1}/{total} " if total else f"{num + 1} "
+    return f"[{where}{config.strategy.name} phi={config.phi:g} seed={config.seed}]"

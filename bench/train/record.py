@@ -16,6 +16,7 @@ A failed point is the same record with what it never got left null.
 
 from __future__ import annotations
 
+import logging
 import time
 import typing
 from dataclasses import asdict, dataclass, field, fields
@@ -24,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 from bench.store import atomic_write_json, read_json_or_none
 from bench.train.provenance import versions
 
+log = logging.getLogger("bench.run")
+
 if TYPE_CHECKING:  # the plot reads results without importing torch
-    from bench.data import Data
-    from bench.scaling.budget import Budget
-    from bench.scaling.solver import PlannedPoint
     from bench.schema import Run
     from bench.store import PointPaths
+    from bench.train.identity import Point
     from bench.train.loop import Outcome
 
 
@@ -165,71 +166,62 @@ def int_columns() -> list[str]:
 
 
 FINAL = ("ok", "diverged")  # statuses a re-run keeps; a failed point is tried again
+# result keys the training's outcome holds under the same name
+FROM_OUTCOME = (
+    "latency_ms", "inference_images_per_sec", "peak_memory_mb", "images_per_sec", "steps",
+    "trained_by", "compiled", "channels_last", "amp", "sync_bn", "resumed_from_step", "device",
+    "history",
+)  # fmt: skip
 
 
 def record(
-    config: Run,
-    planned: PlannedPoint,
-    budget: Budget,
-    data: Data,
-    outcome: Outcome,
-    shared: bool,
-    paths: PointPaths,
-    timings: dict[str, float],
-    started: float,
+    point: Point, outcome: Outcome, shared: bool, timings: dict[str, float], started: float
 ) -> PointResult:
     """A trained (or shared) point's result, from its plan, budget and outcome."""
     from bench.train.diagnostics import above_chance, still_improving
 
+    config, budget, data = point.config, point.budget, point.data
     wall = time.perf_counter() - started
     ok = outcome.status == "ok"
     return PointResult(
         status=outcome.status,
         reason=outcome.reason,
         seed=config.seed,
-        **planned.fields(),
+        **point.planned.fields(),
         top1=outcome.top1,
         top5=outcome.top5,
         still_improving=still_improving(outcome.history) if ok else None,
         above_chance=above_chance(outcome.top1, len(data.test), data.num_classes),
         num_classes=data.num_classes,
         test_images=len(data.test),
-        latency_ms=outcome.latency_ms,
-        inference_images_per_sec=outcome.inference_images_per_sec,
-        peak_memory_mb=outcome.peak_memory_mb,
         epochs=budget.epochs,
         train_flops=budget.train_flops,
         wall_seconds=wall,
-        images_per_sec=outcome.images_per_sec,
         samples_seen=outcome.steps * budget.batch_size,
-        steps=outcome.steps,
         budget=budget.mode,
         model=config.model.name,
         data=config.data.name,
         sweep=config.sweep,
-        point_key=paths.key,
+        point_key=point.paths.key,
         shared=shared,
-        trained_by=outcome.trained_by,
-        compiled=outcome.compiled,
         compile_seconds=compile_seconds(outcome),
-        channels_last=outcome.channels_last,
-        amp=outcome.amp,
-        sync_bn=outcome.sync_bn,
-        resumed_from_step=outcome.resumed_from_step,
         drop_rate=config.model.drop_rate,
         drop_path_rate=config.model.drop_path_rate,
-        device=outcome.device,
         timings={**timings, **outcome.timings, "job_wall": wall},
         budget_detail=budget.as_dict(),
-        history=outcome.history,
         data_info={"description": data.description, "skipped": data.skipped},
         config=config_record(config),
         versions=versions(),
+        **{k: getattr(outcome, k) for k in FROM_OUTCOME},
     )
 
 
 def record_failure(config: Run, paths: PointPaths, reason: str) -> None:
-    """Write a ``failed`` result.json, unless the point already holds a final one."""
+    """Write a ``failed`` result.json, unless the point already holds a final one.
+
+    When even that cannot be written (a full disk), one line says so and the
+    sweep goes on: its end counts the point as missing.
+    """
     previous = read_json_or_none(paths.result) or {}
     if previous.get("status") in FINAL:
         return  # never replace a finished result with a failure
@@ -245,7 +237,10 @@ def record_failure(config: Run, paths: PointPaths, reason: str) -> None:
         config=config_record(config),
         versions=versions(),
     )
-    atomic_write_json(paths.result, result.to_json())
+    try:
+        atomic_write_json(paths.result, result.to_json())
+    except OSError as exc:
+        log.error("error: %s could not be written (%s): %s", paths.result, exc.strerror, reason)
 
 
 def config_record(config: Run) -> dict[str, Any]:

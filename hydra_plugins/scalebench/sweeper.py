@@ -36,6 +36,7 @@ class ScalebenchSweeper(BasicSweeper):
     sweep, reports."""
 
     supervised: Any = None
+    checked: Any = None  # what checking the jobs learnt (bench.sweep.finish.Checked)
 
     def setup(
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
@@ -59,7 +60,7 @@ class ScalebenchSweeper(BasicSweeper):
         overrides = list(OmegaConf.select(self.config, "hydra.overrides.task") or [])
         write_manifest(sweep_dir, str(self.config.sweep), len(jobs), overrides)
         returns = self.launch_all(jobs)
-        finish(sweep_dir, self.config)
+        finish(sweep_dir, self.config, self.checked)
         return [returns]
 
     def jobs(self, arguments: list[str]) -> list[list[list[str]]]:
@@ -73,7 +74,7 @@ class ScalebenchSweeper(BasicSweeper):
 
         assert self.hydra_context is not None and self.config is not None
         loader, master = self.hydra_context.config_loader, self.config
-        check_jobs(
+        self.checked = check_jobs(
             [list(j) for j in jobs],
             lambda overrides: loader.load_sweep_config(
                 master_config=master, sweep_overrides=overrides

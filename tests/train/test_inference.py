@@ -11,7 +11,14 @@ import torch
 from torch import nn
 
 from bench.train import inference
-from bench.train.inference import LATENCY, THROUGHPUT, PeakMemory, measure_inference
+from bench.train.inference import (
+    LATENCY,
+    LATENCY_SHARE,
+    THROUGHPUT,
+    PeakMemory,
+    Workload,
+    measure_inference,
+)
 
 CPU = torch.device("cpu")
 MB = 2**20
@@ -31,15 +38,33 @@ def net() -> nn.Module:
     )
 
 
-class Sleepy(nn.Module):
-    """A forward pass of known cost, by default 3 ms at batch 1 and 10 ms at batch 8."""
+class Clock:
+    """A simulated clock: it moves only when a forward pass says it took time."""
 
-    def __init__(self, base: float = 0.002, per_image: float = 0.001) -> None:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Every timing of bench.train.inference reads this clock instead of the wall's."""
+    simulated = Clock()
+    monkeypatch.setattr(inference, "clock", simulated)
+    return simulated
+
+
+class Sleepy(nn.Module):
+    """A forward pass of known cost on the simulated clock: 3 ms at batch 1, 10 ms at batch 8."""
+
+    def __init__(self, clock: Clock, base: float = 0.002, per_image: float = 0.001) -> None:
         super().__init__()
-        self.base, self.per_image = base, per_image
+        self.clock, self.base, self.per_image = clock, base, per_image
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        time.sleep(self.base + self.per_image * x.shape[0])
+        self.clock.now += self.base + self.per_image * x.shape[0]
         return x
 
 
@@ -67,50 +92,54 @@ class Probe(nn.Module):
 
 
 def test_small_model_gives_positive_finite_numbers():
-    out = measure_inference(net(), CPU, 16, 8, budget_seconds=0.2)
+    out = measure_inference(net(), CPU, Workload(16, 8), budget_seconds=0.2)
     assert math.isfinite(out["latency_ms"]) and out["latency_ms"] > 0
     assert math.isfinite(out["inference_images_per_sec"]) and out["inference_images_per_sec"] > 0
     assert out["latency_runs"] >= LATENCY.min_runs
     assert out["throughput_runs"] >= THROUGHPUT.min_runs
 
 
-def test_numbers_match_a_forward_of_known_cost():
-    out = measure_inference(Sleepy(), CPU, 4, 8, budget_seconds=0.3)
-    assert 3.0 <= out["latency_ms"] < 50.0
-    assert 8 / 0.1 < out["inference_images_per_sec"] <= 8 / 0.010
+def test_numbers_match_a_forward_of_known_cost(clock):
+    out = measure_inference(Sleepy(clock), CPU, Workload(4, 8), budget_seconds=0.3)
+    assert out["latency_ms"] == pytest.approx(3.0)
+    assert out["inference_images_per_sec"] == pytest.approx(8 / 0.010)
 
 
-def test_time_spent_follows_the_budget():
-    # sleeping, unlike computing, takes the same time on a busy machine
-    out = measure_inference(Sleepy(), CPU, 4, 8, budget_seconds=0.3)
-    assert 0.3 * 0.8 <= out["seconds"] < 0.3 * 3
-    assert out["latency_runs"] > LATENCY.min_runs
+def test_time_spent_follows_the_budget(clock):
+    out = measure_inference(Sleepy(clock), CPU, Workload(4, 8), budget_seconds=0.3)
+    # the last pass that fits ends within one pass (10 ms) of the budget
+    assert 0.3 - 0.010 <= out["seconds"] <= 0.3
+    latency_passes = LATENCY.warmup + out["latency_runs"]  # 3 ms each, in 20 % of the budget
+    assert latency_passes == int(0.3 * LATENCY_SHARE / 0.003 + 1e-9)
     assert out["throughput_runs"] > THROUGHPUT.min_runs + 1
 
 
-def test_passes_longer_than_the_budget_get_the_minimum_runs():
-    slow = Sleepy(base=0.002, per_image=0.002)  # 4 ms at batch 1, 66 ms at batch 32
-    out = measure_inference(slow, CPU, 4, 32, budget_seconds=0.05)
+def test_passes_longer_than_the_budget_get_the_minimum_runs(clock):
+    slow = Sleepy(clock, base=0.002, per_image=0.002)  # 4 ms at batch 1, 66 ms at batch 32
+    out = measure_inference(slow, CPU, Workload(4, 32), budget_seconds=0.05)
     assert out["latency_runs"] == LATENCY.min_runs
     assert out["throughput_runs"] == THROUGHPUT.min_runs
     minimum = (LATENCY.warmup + LATENCY.min_runs) * 0.004
-    assert out["seconds"] >= minimum + (THROUGHPUT.warmup + THROUGHPUT.min_runs) * 0.066
+    expected = minimum + (THROUGHPUT.warmup + THROUGHPUT.min_runs) * 0.066
+    assert out["seconds"] == pytest.approx(expected)
 
 
-def test_minimum_runs_yield_to_the_cap():
-    out = measure_inference(Sleepy(base=0.03), CPU, 4, 2, budget_seconds=0.02)
+def test_minimum_runs_yield_to_the_cap(clock):
+    out = measure_inference(Sleepy(clock, base=0.03), CPU, Workload(4, 2), budget_seconds=0.02)
     assert out["latency_runs"] == 1  # the warm-up alone outlasted 4 budgets
     assert out["throughput_runs"] == 1
 
 
 def test_inputs_and_context():
     probe = Probe()
-    measure_inference(probe, CPU, 12, 5, channels_last=True, amp=True, budget_seconds=0.01)
+    measure_inference(
+        probe, CPU, Workload(12, 5, channels_last=True, amp=True), budget_seconds=0.01
+    )
     shapes = {seen[0] for seen in probe.seen}
     assert shapes == {(1, 3, 12, 12), (5, 3, 12, 12)}
     assert all(seen[1:] == (True, True, True, False) for seen in probe.seen)
     probe = Probe()
-    measure_inference(probe, CPU, 12, 5, budget_seconds=0.0)
+    measure_inference(probe, CPU, Workload(12, 5), budget_seconds=0.0)
     assert not any(seen[1] or seen[3] for seen in probe.seen)
 
 
@@ -122,12 +151,12 @@ def test_each_module_mode_is_restored(fail: bool):
     before = [m.training for m in model.modules()]
     if fail:
         with pytest.raises(RuntimeError, match="boom"):
-            measure_inference(model, CPU, 8, 2, budget_seconds=0.0)
+            measure_inference(model, CPU, Workload(8, 2), budget_seconds=0.0)
     else:
-        measure_inference(model, CPU, 8, 2, budget_seconds=0.0)
+        measure_inference(model, CPU, Workload(8, 2), budget_seconds=0.0)
     assert [m.training for m in model.modules()] == before
     evaluated = nn.Sequential(net(), Probe()).eval()
-    measure_inference(evaluated, CPU, 8, 2, budget_seconds=0.0)
+    measure_inference(evaluated, CPU, Workload(8, 2), budget_seconds=0.0)
     assert not any(m.training for m in evaluated.modules())
 
 
@@ -181,9 +210,10 @@ def current_rss() -> int:
 def test_cuda():
     device = torch.device("cuda")
     model = net().to(device).to(memory_format=torch.channels_last).train()
-    out = measure_inference(model, device, 32, 64, channels_last=True, amp=True, budget_seconds=0.2)
+    workload = Workload(32, 64, channels_last=True, amp=True)
+    out = measure_inference(model, device, workload, budget_seconds=0.2)
     assert out["latency_ms"] > 0 and math.isfinite(out["inference_images_per_sec"])
-    assert out["seconds"] < 0.2 * 5 and model.training
+    assert out["latency_runs"] >= 1 and model.training
     with PeakMemory(device) as peak:
         held = torch.ones(64 * MB, device=device)  # 256 MiB
     del held

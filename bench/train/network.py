@@ -1,0 +1,63 @@
+"""The network a point trains: built from its plan, placed, wrapped and compiled as configured,
+and what it costs to run once trained."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from bench.hardware import distributed as ddp
+from bench.hardware.device import traits
+from bench.hardware.syncbn import synchronise_batch_norm
+from bench.models import build_model
+from bench.schema import resolve_auto
+from bench.train.identity import Point
+from bench.train.inference import Workload, measure_inference
+from bench.train.loop import Outcome
+
+
+@dataclass(frozen=True)
+class Network:
+    """The built network: what trains, what evaluates, and how it was set up."""
+
+    model: nn.Module  # wrapped for DDP and compiled, as configured
+    eval_model: nn.Module
+    compiled: bool
+    channels_last: bool
+    sync_bn: bool
+
+
+def build(point: Point) -> Network:
+    """The network of the plan, in the memory format, batch norm and wrappers configured."""
+    recipe, dist = point.config.train, point.dist
+    model = build_model(point.config.model, point.planned.candidate.arch, point.data.num_classes)
+    model = model.to(point.device)
+    channels_last = resolve_auto(recipe.channels_last, True)  # oneDNN is faster with it too
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    sync_bn = dist.world > 1 and resolve_auto(recipe.sync_bn, True)
+    if sync_bn:
+        model = synchronise_batch_norm(model, traits(point.device).cuda)
+    eval_model = model
+    model = ddp.wrap(model, dist, point.device)
+    long_enough = point.budget.steps >= recipe.compile_min_steps
+    compiled = resolve_auto(recipe.compile, traits(point.device).compile_by_default and long_enough)
+    if compiled:
+        model = torch.compile(model)
+    return Network(model, eval_model, compiled, channels_last, sync_bn)
+
+
+def inference_cost(point: Point, net: Network, outcome: Outcome) -> dict[str, Any]:
+    """Latency and throughput of the trained network (main process, a point that trained)."""
+    if not (point.dist.is_main and outcome.status == "ok"):
+        return {}
+    tic = time.perf_counter()
+    workload = Workload(point.planned.candidate.resolution, point.config.train.eval_batch_size,
+                        net.channels_last, point.amp)  # fmt: skip
+    run = measure_inference(net.eval_model, point.device, workload)
+    outcome.timings["inference"] = time.perf_counter() - tic
+    return {k: run[k] for k in ("latency_ms", "inference_images_per_sec")}
