@@ -102,7 +102,8 @@ def build_report(
 def _core(report: Report, prep: Any) -> None:
     """results table, fits, every top-1-vs-cost figure and the Pareto front."""
     from bench.report.cost import caption, has_cost, plot_top1_vs
-    from bench.report.fits import fit_strategies, write_fits
+    from bench.report.fits import fit_strategies
+    from bench.report.fits_tables import write_fits
     from bench.report.pareto import plot_pareto
     from bench.report.style import save_and_close
     from bench.report.tables import write_tables

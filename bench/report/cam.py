@@ -19,14 +19,12 @@ from __future__ import annotations
 import copy
 import functools
 import logging
-import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -39,8 +37,7 @@ from bench.data.inputs import make_batches
 from bench.errors import UserError
 from bench.models import build_model, scale_arch
 from bench.report.levels import strategy_order
-from bench.report.style import PALETTE, RC, save_and_close
-from bench.report.text import format_count
+from bench.report.style import save_and_close
 from bench.scaling.strategies import Scale
 from bench.schema import ModelConfig, Run
 from bench.store import is_point_folder, read_json_or_none
@@ -50,7 +47,6 @@ log = logging.getLogger("bench.plot")
 FORMATS = ("png", "pdf")  # an SVG of embedded bitmaps adds nothing
 CPU = torch.device("cpu")
 CELL = 1.1  # inches per image
-_RIGHT, _WRONG, _INK = PALETTE[2], PALETTE[3], "0.25"
 
 
 @dataclass(frozen=True)
@@ -131,6 +127,8 @@ def draw_cam(
     finally:
         torch.set_num_threads(threads)
     rows = {i: labels[i] for i in indices}
+    from bench.report.cam_draw import render
+
     return render(columns, maps, data.classes, rows, sweep_dir.name)
 
 
@@ -270,63 +268,3 @@ def column_maps(column: Column, sweep_dir: Path, at_side: Callable[[int], tuple]
         # the input alone asks for gradients, so the frozen weights keep none
         cams = cam(input_tensor=x.detach().requires_grad_(), targets=targets)
     return Maps(rgb, cams, predicted, name)
-
-
-# ----------------------------------------------------------------------------- drawing
-def title(column: Column) -> str:
-    """Strategy and phi (and the seed when not 0), input side and MACs, top-1."""
-    result = column.result
-    if result is None:
-        return f"{column.label} · phi={column.phi:g}"
-    seed = f" · seed {result['seed']}" if result["seed"] else ""
-    top1 = "—" if result.get("top1") is None else f"{100 * result['top1']:.1f}%"
-    return (
-        f"{column.label} · phi={result['phi']:g}{seed}\n"
-        f"{result['resolution']} px · {format_count(result.get('macs'))} MACs\ntop-1 {top1}"
-    )
-
-
-def render(
-    columns: list[Column],
-    maps: list[Maps | str],
-    classes: list[str],
-    rows: dict[int, int],
-    sweep: str,
-) -> Figure:
-    """Networks in columns, images in rows (``rows``: test index -> true class, shown on the
-    left); an empty column says why in its first cell."""
-    layers = ", ".join(sorted({m.layer for m in maps if isinstance(m, Maps)}))
-    with plt.rc_context(RC):
-        size = (CELL * len(columns) + 0.45, CELL * len(rows) + 0.8)
-        fig, axes = plt.subplots(
-            len(rows), len(columns), figsize=size, squeeze=False, layout="constrained"
-        )
-        text = f"{sweep} · Grad-CAM of the predicted class at {layers} (last stage)"
-        fig.suptitle(text, fontsize=6.5, color=_INK)
-        for c, (column, cells) in enumerate(zip(columns, maps, strict=True)):
-            axes[0, c].set_title(title(column), fontsize=6, linespacing=1.3)
-            for r, truth in enumerate(rows.values()):
-                _cell(axes[r, c], cells, r, truth, classes)
-        for r, (i, truth) in enumerate(rows.items()):
-            axes[r, 0].set_ylabel(f"{classes[truth]}\ntest #{i}", fontsize=5.5, color=_INK)
-    return fig
-
-
-def _cell(ax: plt.Axes, cells: Maps | str, row: int, truth: int, classes: list[str]) -> None:
-    """One image under its heat map, the predicted class below it in green ✓ or red ✗."""
-    from pytorch_grad_cam.utils.image import show_cam_on_image
-
-    ax.set(xticks=[], yticks=[])
-    ax.grid(False)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    if isinstance(cells, str):
-        if row == 0:
-            why = textwrap.fill(cells, 18)
-            ax.text(0.5, 0.5, why, ha="center", va="center", color=_INK, fontsize=6)
-        return
-    ax.imshow(show_cam_on_image(cells.images[row], cells.cams[row], use_rgb=True))
-    predicted = cells.predicted[row]
-    right = predicted == truth
-    label = f"{'✓' if right else '✗'} {classes[predicted]}"
-    ax.set_xlabel(label, fontsize=5.5, color=_RIGHT if right else _WRONG, labelpad=1.5)

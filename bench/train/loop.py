@@ -19,7 +19,7 @@ import math
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,45 +32,10 @@ from bench.scaling.budget import Budget
 from bench.schema import Train
 from bench.train import stop
 from bench.train.checkpoint import load_checkpoint, save_checkpoint
+from bench.train.outcome import Outcome
 from bench.train.progress import Progress
 
 log = logging.getLogger("bench.run")
-
-
-@dataclass
-class Outcome:
-    """What training a point produced: ``outcome.json``, shared by identical points."""
-
-    status: str  # ok | diverged
-    reason: str | None
-    top1: float | None
-    top5: float | None
-    history: list[dict[str, Any]]
-    steps: int
-    images_per_sec: float | None
-    timings: dict[str, float] = field(default_factory=dict)
-    resumed_from_step: int = 0
-    # how it was trained, filled in by the point pipeline
-    compiled: bool = False
-    channels_last: bool = False
-    amp: bool = False
-    sync_bn: bool = False
-    device: dict[str, Any] = field(default_factory=dict)
-    # what the trained network costs to run (bench.train.inference), on the training device
-    latency_ms: float | None = None
-    inference_images_per_sec: float | None = None
-    peak_memory_mb: float | None = None
-    trained_by: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """For ``outcome.json``."""
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Outcome:
-        """Read back ``outcome.json`` (keys of other versions are dropped)."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass

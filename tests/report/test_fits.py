@@ -15,7 +15,9 @@ import pytest  # noqa: E402
 from helpers.fake_results import make_result  # noqa: E402
 
 from bench.report import fits as fits_module  # noqa: E402
-from bench.report.fits import draw_fit_lines, fit_strategies, write_fits  # noqa: E402
+from bench.report import fits_tables  # noqa: E402
+from bench.report.fits import draw_fit_lines, fit_strategies  # noqa: E402
+from bench.report.fits_tables import write_fits  # noqa: E402
 
 BASE = 1e6  # baseline MACs
 E0 = 0.5  # baseline top-1 error
@@ -157,9 +159,9 @@ def test_perfect_points_are_left_out_with_a_note():
 
 def test_written_tables(tmp_path, monkeypatch):
     written = []
-    real = fits_module.atomic_write_text
+    real = fits_tables.atomic_write_text
     monkeypatch.setattr(
-        fits_module, "atomic_write_text", lambda p, t: (written.append(p), real(p, t))
+        fits_tables, "atomic_write_text", lambda p, t: (written.append(p), real(p, t))
     )
     fits = fit_strategies(hand_table())
     paths = write_fits(fits, tmp_path)

@@ -10,11 +10,13 @@ process of the job step, and so do these tests.
 from __future__ import annotations
 
 import os
+import re
 import signal
 from unittest import mock
 
 import hydra.utils
 import pytest
+import torch
 from conftest import results
 from test_dead_jobs import SUBMITIT, finish, parent, start_sweep, training
 
@@ -49,17 +51,20 @@ def test_slurm_preset_requeues_on_timeout_and_preemption():
 
 
 @pytest.mark.slow
-def test_preempted_job_is_requeued_and_its_point_resumes(tmp_path):
+def test_preempted_job_is_requeued_and_its_point_resumes_from_the_step_it_had_reached(tmp_path):
     proc = start_sweep(tmp_path, "strategy=width", "phi=1", "train.epochs=4", *SUBMITIT)
-    _, pid = training(tmp_path / "s", proc)
+    folder, pid = training(tmp_path / "s", proc)
+    before = torch.load(folder / "checkpoint.pt", weights_only=True)["step"]
     signal_job_step(pid)  # a 60-minute limit is far: submitit takes it for a preemption
     done = finish(proc, tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     (r,) = results(tmp_path / "s").values()
-    assert r["status"] == "ok" and r["resumed_from_step"] > 0
+    log = submitit_log(tmp_path / "s")
+    saved = [int(n) for n in re.findall(r"checkpoint at step (\d+) on request", log)]
+    assert saved == [r["resumed_from_step"]]  # the training saved where it was, then stopped
+    assert r["status"] == "ok" and r["resumed_from_step"] >= before > 0
     assert r["steps"] == r["budget_detail"]["steps"] == 40
     assert [round(h["epoch"]) for h in r["history"]] == [1, 2, 3, 4]  # no gap, no repeat
-    log = submitit_log(tmp_path / "s")
     assert "this job is preempted" in log and "Requeued job" in log
     assert len(list((tmp_path / "s" / "trained").iterdir())) == 1
     assert len(list((tmp_path / "s").glob("**/top1_vs_macs.png"))) == 1  # one figure, the sweep's

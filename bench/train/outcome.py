@@ -1,0 +1,42 @@
+"""What training a point produced: ``outcome.json``, which identical points share."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class Outcome:
+    """What training a point produced: ``outcome.json``, shared by identical points."""
+
+    status: str  # ok | diverged
+    reason: str | None
+    top1: float | None
+    top5: float | None
+    history: list[dict[str, Any]]
+    steps: int
+    images_per_sec: float | None
+    timings: dict[str, float] = field(default_factory=dict)
+    resumed_from_step: int = 0
+    # how it was trained, filled in by the point pipeline
+    compiled: bool = False
+    channels_last: bool = False
+    amp: bool = False
+    sync_bn: bool = False
+    device: dict[str, Any] = field(default_factory=dict)
+    # what the trained network costs to run (bench.train.inference), on the training device
+    latency_ms: float | None = None
+    inference_images_per_sec: float | None = None
+    peak_memory_mb: float | None = None
+    trained_by: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """For ``outcome.json``."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outcome:
+        """Read back ``outcome.json`` (keys of other versions are dropped)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
