@@ -24,11 +24,19 @@ def test_every_point_meets_its_target_or_explains(config, model):
             if p.within_tolerance:
                 assert abs(p.macs_ratio - 1) <= 0.05
                 assert p.note == "" and not p.infeasible
-            else:  # flagged within plan.max_miss (trained), refused beyond it
-                assert p.infeasible == (abs(p.macs_ratio - 1) > planner.max_miss)
+            else:  # flagged, and trained: every preset point lands within plan.max_miss
+                assert abs(p.macs_ratio - 1) <= planner.max_miss and not p.infeasible
                 assert f"strategy={name} phi={phi}" in p.note
                 assert "closest is" in p.note and "\n" not in p.note
-                assert ("not trained" in p.note) == p.infeasible
+                assert "not trained" not in p.note and "trained there and flagged" in p.note
+
+
+def test_a_miss_beyond_max_miss_is_refused_and_says_so(config):
+    planner, cfg = _planner(config, "vgg11")
+    strict = Planner(cfg.model, 224, 1000, max_miss=0.05)  # vgg11 depth phi=3 misses by 5.9 %
+    p = strict.solve(config("strategy=depth").strategy, 3)
+    assert abs(p.macs_ratio - 1) > strict.max_miss and p.infeasible
+    assert "not trained" in p.note and "closest is" in p.note
 
 
 def test_phi_zero_is_the_shared_baseline(config):
