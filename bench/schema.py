@@ -142,8 +142,9 @@ class Train(Section):
 class Logger(Section):
     """``logger.*``: Weights & Biases, offline unless asked."""
 
-    mode: Literal["offline", "online", "disabled"] = "offline"
-    """offline writes runs under runs/<sweep>/wandb for `wandb sync`; WANDB_MODE overrides."""
+    mode: Literal["auto", "offline", "online", "disabled"] = "auto"
+    """offline writes runs under runs/<sweep>/wandb for `wandb sync`; disabled writes nothing
+    for W&B; auto: WANDB_MODE when it is set, else offline (an explicit mode beats WANDB_MODE)."""
     project: str = "scalebench"
     """W&B project."""
     entity: str | None = None

@@ -46,7 +46,7 @@ from bench.store import (
     sweep_dir,
 )
 from bench.sweep.claims import reuse_or_claim
-from bench.track.tracker import Tracker, warm_up
+from bench.track.tracker import RunSpec, Tracker, warm_up
 from bench.train.inference import PeakMemory, measure_inference
 from bench.train.loop import Outcome, Setup, fit, new_state
 from bench.train.progress import Progress
@@ -267,22 +267,11 @@ def run_id(paths: PointPaths) -> str:
 
 def open_tracker(config: Run, paths: PointPaths, dist: ddp.Dist) -> Tracker:
     """The point's W&B run: group = sweep, job type = strategy (a no-op off rank 0)."""
-    return Tracker(
-        config.logger,
-        directory=paths.sweep_dir,
-        name=paths.name,
-        group=config.sweep,
-        job_type=config.strategy.name,
-        tags=[
-            config.model.name,
-            config.data.name,
-            f"budget={config.train.budget}",
-            f"phi={config.phi:g}",
-        ],
-        config=config_record(config),
-        enabled=dist.is_main,
-        run_id=run_id(paths),
-    )
+    tags = [config.model.name, config.data.name, f"budget={config.train.budget}",
+            f"phi={config.phi:g}"]  # fmt: skip
+    spec = RunSpec(paths.sweep_dir, paths.name, config.sweep, config.strategy.name, tags,
+                   config_record(config), enabled=dist.is_main, run_id=run_id(paths))  # fmt: skip
+    return Tracker(config.logger, spec)
 
 
 def label(config: Run) -> str:
