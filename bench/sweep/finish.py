@@ -3,8 +3,10 @@
 The sweeper (``hydra_plugins/scalebench``) calls these around Hydra's launch:
 
 - :func:`check_jobs` before any job starts: every job's config is composed
-  and validated, the device must exist and the W&B mode must be known; the
-  first problem ends the command with one line and exit 1, nothing written.
+  and validated, the device must exist, the W&B mode must be known, runs_dir
+  must be writable and each data set's files must be there (once per data
+  set); the first problem ends the command with one line and exit 1, nothing
+  written.
 - :func:`write_manifest`: ``sweep.json``, what was asked and how many jobs
   (the progress lines' "k/n").
 - :func:`finish` after the last job: figures, tables and the W&B summary
@@ -33,15 +35,21 @@ log = logging.getLogger("bench.sweep")
 
 def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictConfig]) -> None:
     """Validate every job's config (composed by ``compose_one``); exit 1 on the first problem."""
+    from bench.config.places import check_writable
     from bench.config.validate import validate
+    from bench.data import check_data
     from bench.hardware.device import resolve_device
     from bench.track.tracker import resolve_mode
 
     try:
-        for cfg in compose_jobs(jobs, compose_one):
-            config = validate(cfg)
+        configs = [validate(cfg) for cfg in compose_jobs(jobs, compose_one)]
+        for config in configs:
             resolve_device(config.device)
             resolve_mode(config.logger)
+        for data in {c.data.model_dump_json(): c.data for c in configs}.values():
+            check_data(data)
+        for runs_dir in dict.fromkeys(c.runs_dir for c in configs):
+            check_writable(runs_dir)
     except UserError as exc:
         fail(str(exc))
 
