@@ -28,6 +28,7 @@ from bench.scaling.budget import Budget
 from bench.schema import Train
 from bench.store import atomic_torch_save
 from bench.train.progress import Progress
+from bench.train.provenance import versions
 
 CHECKPOINT_SECONDS = 600.0
 
@@ -56,6 +57,7 @@ class Outcome:
     inference_images_per_sec: float | None = None
     peak_memory_mb: float | None = None
     trained_by: str | None = None
+    versions: dict[str, Any] = field(default_factory=dict)  # what trained it (provenance)
 
     def to_json(self) -> dict[str, Any]:
         """For ``outcome.json``."""
@@ -80,6 +82,7 @@ class Setup:
     on_log: Callable[[dict[str, Any], int], None] = lambda data, step: None
     is_main: bool = True
     average: Callable[[torch.Tensor], torch.Tensor] = lambda t: t  # over DDP ranks
+    before_write: Callable[[], None] = lambda: None  # raises if this worker lost its claim
 
 
 @dataclass
@@ -181,6 +184,7 @@ def save_checkpoint(state: State, path: Path | None) -> None:
         "step": state.step,
         "history": state.history,
         "train_seconds": state.train_seconds,
+        "versions": versions(),
     }
     atomic_torch_save(saved, path)
     state.timings["checkpoint"] += time.perf_counter() - start
@@ -215,6 +219,7 @@ def fit(
             or time.monotonic() - last_ckpt > CHECKPOINT_SECONDS
         ):
             if setup.is_main:
+                setup.before_write()
                 save_checkpoint(state, setup.checkpoint)
             last_ckpt = time.monotonic()
     setup.progress.finish()

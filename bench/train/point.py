@@ -17,6 +17,7 @@ import json
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -45,11 +46,12 @@ from bench.store import (
     read_json_or_none,
     sweep_dir,
 )
-from bench.sweep.claims import reuse_or_claim
+from bench.sweep.claims import ClaimLost, reuse_or_claim
 from bench.track.tracker import RunSpec, Tracker, warm_up
 from bench.train.inference import PeakMemory, measure_inference
 from bench.train.loop import Outcome, Setup, fit, new_state
 from bench.train.progress import Progress
+from bench.train.provenance import learning_versions, versions
 from bench.train.record import (
     FINAL,
     SUMMARY_KEYS,
@@ -57,6 +59,7 @@ from bench.train.record import (
     config_record,
     record,
     record_failure,
+    reuse_finished,
 )
 
 log = logging.getLogger("bench.run")
@@ -87,12 +90,13 @@ def run_point(cfg: Any) -> dict[str, Any]:
             torch.set_num_threads(config.threads)
         return train_and_record(config, paths, device, dist, started).to_json()
     except Exception as exc:
-        reason = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+        one_line = isinstance(exc, (UserError, ClaimLost))
+        reason = str(exc) if one_line else f"{type(exc).__name__}: {exc}"
         if isinstance(exc, torch.OutOfMemoryError):
             reason = f"out of memory: {exc}"
-        if not isinstance(exc, UserError):
+        if not one_line:
             log.error("point failed: %s\n%s", reason, traceback.format_exc())
-        if dist.is_main:
+        if dist.is_main and not isinstance(exc, ClaimLost):  # the new owner records it
             record_failure(config, paths, reason)
             if not getattr(exc, "reported", False):  # failed before its W&B run opened
                 tracker = open_tracker(config, paths, dist)
@@ -131,15 +135,15 @@ def train_and_record(
     previous = read_json_or_none(paths.result)
     if previous and previous.get("status") in FINAL and previous.get("point_key") == paths.key:
         log.info("%s already finished (%s): %s", tag, previous["status"], paths.result)
-        return PointResult.from_json(previous)
+        return reuse_finished(previous, paths)
 
     tracker = open_tracker(config, paths, dist)
     try:
         outcome, shared = reuse_or_claim(
             paths.trained,
             paths.outcome,
-            lambda: train(
-                config, planned, data, budget, paths, device, dist, amp, tracker, timings
+            lambda guard: train(
+                config, planned, data, budget, paths, device, dist, amp, tracker, timings, guard
             ),
             dist,
             tag,
@@ -172,8 +176,13 @@ def train(
     amp: bool,
     tracker: Tracker,
     timings: dict[str, float],
+    guard: Callable[[], None] = lambda: None,
 ) -> Outcome:
-    """Build, fit and evaluate the point; writes ``outcome.json`` for identical points."""
+    """Build, fit and evaluate the point; writes ``outcome.json`` for identical points.
+
+    ``guard()`` raises when this worker no longer holds the training's claim; it is called
+    before every checkpoint and before the outcome is written.
+    """
     recipe, seed = config.train, config.seed
     torch.manual_seed(seed)
     tic = time.perf_counter()
@@ -203,6 +212,7 @@ def train(
     progress = Progress(label(config), recipe.log_every_seconds, dist.is_main)
     setup = Setup(recipe, device, amp, paths.checkpoint, progress, tracker.log, dist.is_main)
     setup.average = lambda t: ddp.average(t, dist)
+    setup.before_write = guard
     with PeakMemory(device) as peak:
         outcome = fit(new_state(model, recipe, budget, eval_model), train_b, test_b, budget, setup)
     ddp.barrier(dist)
@@ -222,8 +232,10 @@ def train(
         sync_bn=sync_bn,
         device=device_info(device, dist.world),
         trained_by=paths.name,
+        versions=versions(),
     )
     if dist.is_main:
+        guard()
         atomic_write_json(paths.outcome, outcome.to_json())
         if config.logger.log_checkpoints:
             tracker.log_checkpoint(paths.checkpoint)
@@ -239,7 +251,8 @@ def training_key(
     size, the data's identity and preprocessing (including in-memory versus
     streamed and the normalisation), the recipe's learning keys, the
     precision, whether batch norm saw per-process slices of the batch (DDP
-    without sync_bn), the number of steps and the seed. How a point is
+    without sync_bn), the number of steps, the seed, and the versions that
+    change learning (:func:`~bench.train.provenance.learning_versions`). How a point is
     watched (logging, checkpoints, evaluation batch) is not part of it.
     """
     payload = {
@@ -253,6 +266,7 @@ def training_key(
         "bn_statistics": "per process" if split_bn else "global batch",
         "steps": budget.steps,
         "seed": config.seed,
+        "versions": learning_versions(),
     }
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
