@@ -25,7 +25,9 @@ from pydantic import Field, SerializeAsAny, field_validator, model_validator
 from bench.config.types import (  # noqa: F401 - parse_auto and resolve_auto are read from here
     AutoBool,
     Device,
+    FolderName,
     Fraction,
+    RunsDir,
     Section,
     parse_auto,
     resolve_auto,
@@ -102,8 +104,9 @@ class Train(Section):
 class Logger(Section):
     """``logger.*``: Weights & Biases, offline unless asked."""
 
-    mode: Literal["offline", "online", "disabled"] = "offline"
-    """offline writes runs under runs/<sweep>/wandb for `wandb sync`; WANDB_MODE overrides."""
+    mode: Literal["auto", "offline", "online", "disabled"] = "auto"
+    """offline writes runs under runs/<sweep>/wandb for `wandb sync`; disabled writes nothing
+    for W&B; auto: WANDB_MODE when it is set, else offline (an explicit mode beats WANDB_MODE)."""
     project: str = "scalebench"
     """W&B project."""
     entity: str | None = None
@@ -269,10 +272,11 @@ class Run(Section):
     """auto | cpu | cuda | cuda:N."""
     threads: int | None = Field(None, ge=1)
     """CPU threads per job (null: torch's default); 1 when joblib runs 2 jobs on 2 cores."""
-    runs_dir: str = "runs"
-    """Sweeps are written to <runs_dir>/<sweep>/."""
-    sweep: str = "${model.name}-${data.name}-${train.budget}${train.epochs}"
-    """The sweep's folder name; set it when you sweep other keys (say train.lr)."""
+    runs_dir: RunsDir = "runs"
+    """Sweeps are written to <runs_dir>/<sweep>/ (~ and $VARS expanded, once, for every file)."""
+    sweep: FolderName = "${model.name}-${data.name}-${train.budget}${train.epochs}"
+    """The sweep's folder name (a plain name inside runs_dir); set it when you sweep other
+    keys (say train.lr)."""
     train: Train = Train()
     logger: Logger = Logger()
     plan: Plan = Plan()

@@ -80,9 +80,15 @@ class PointPaths:
         return self.trained / "outcome.json"
 
 
+def expand_runs_dir(runs_dir: str | Path) -> str:
+    """``runs_dir`` with ``~`` and ``$VARS`` expanded: the one expansion that results, figures
+    and Hydra's own folders (the ``${expand:...}`` resolver of ``conf/config.yaml``) share."""
+    return os.path.expandvars(os.path.expanduser(str(runs_dir)))
+
+
 def sweep_dir(runs_dir: str | Path, sweep: str) -> Path:
     """A sweep's folder: ``<runs_dir>/<sweep>``."""
-    return Path(str(runs_dir)).expanduser() / sweep
+    return Path(expand_runs_dir(runs_dir)) / sweep
 
 
 def point_paths(

@@ -37,7 +37,7 @@ def check(*overrides: str) -> Run:
         ("phi=40", "phi=40 must be a number between -12 and 12"),
         ("device=gpu0", "device='gpu0' must be auto, cpu, cuda or cuda:N"),
         ("threads=0", "threads=0 must be greater than or equal to 1"),
-        ("logger.mode=loud", "logger.mode='loud' must be 'offline', 'online' or 'disabled'"),
+        ("logger.mode=loud", "logger.mode='loud' must be 'auto', 'offline', 'online' or 'disab"),
         ("plan.tolerance=2", "plan.tolerance=2 must be less than 1"),
         ("model.width_mult=0", "model.width_mult=0 must be greater than 0"),
         ("model.drop_rate=1.5", "model.drop_rate=1.5 must be less than 1"),

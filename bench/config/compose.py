@@ -9,8 +9,9 @@ of a sweep's jobs, and by scalebench's sweeper, which extends it
 
 The configs ship inside the package (``bench/conf`` in a wheel) and are read
 from the checkout's top-level ``conf/`` otherwise. The point-folder resolver
-(``${point_dir:...}``) and the schema's defaults are registered on import, so
-any entry point that composes ``conf/`` has them.
+(``${point_dir:...}``), the runs_dir expansion (``${expand:...}``, the one
+:mod:`bench.store` uses) and the schema's defaults are registered on import,
+so any entry point that composes ``conf/`` has them.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from bench import schema
 from bench.errors import UserError, folded
-from bench.store import point_name
+from bench.store import expand_runs_dir, point_name
 
 
 def _conf_dir() -> Path:
@@ -95,6 +96,7 @@ def register() -> None:
 
 
 OmegaConf.register_new_resolver("point_dir", _point_dir, replace=True)
+OmegaConf.register_new_resolver("expand", expand_runs_dir, replace=True)
 register()
 
 

@@ -44,9 +44,28 @@ def _device(value: str) -> str:
     return value
 
 
+def _folder_name(value: str) -> str:
+    """A plain folder name: what a sweep or strategy is called stays inside runs_dir."""
+    bad = (not value or value in (".", "..") or value.startswith("~") or "\0" in value
+           or any(sep in value for sep in ("/", "\\")))  # fmt: skip
+    if bad:
+        raise ValueError("must be a plain folder name (no /, \\, .., ~ or absolute path)")
+    return value
+
+
+def _expanded(value: str) -> str:
+    from bench.store import expand_runs_dir
+
+    if not str(value).strip():
+        raise ValueError("must name a folder")
+    return expand_runs_dir(value)
+
+
 AutoBool = Annotated[Literal["auto"] | bool, BeforeValidator(parse_auto)]
 Fraction = Annotated[float, Field(ge=0, lt=1)]
 Device = Annotated[str, AfterValidator(_device)]
+FolderName = Annotated[str, AfterValidator(_folder_name)]
+RunsDir = Annotated[str, AfterValidator(_expanded)]
 
 
 class Section(BaseModel):

@@ -79,6 +79,13 @@ def data_schema(node: Mapping[str, Any]) -> type[DataConfig]:
     return KINDS[kind][0]
 
 
+def check_data(data: DataConfig) -> None:
+    """Cheap checks that a data set's files are there (a sweep makes them before any job):
+    a class-folder tree must exist and hold images; other kinds are checked when loaded."""
+    if isinstance(data, imagefolder.ImageFolderConfig):
+        imagefolder.check(data)
+
+
 def load_data(data: DataConfig) -> Data:
     """Load the dataset a validated ``data`` config describes."""
     return KINDS[data.kind][1](data)

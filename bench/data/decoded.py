@@ -8,6 +8,7 @@ modification time, so a changed tree is decoded again and an unchanged one
 is read back (memory-mapped) in about a second. A file lock makes parallel
 jobs decode a tree once; within one process the tensors are kept too, so the
 jobs of a multirun read them once. Unreadable files are dropped and counted.
+A streamed tree, never decoded whole, is identified by :func:`fingerprint`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 CACHE_VERSION = 1  # bump when the decode changes, so old caches are not reused
 SHOW = 5  # unreadable paths kept for the warning
+FINGERPRINT_FILES = 256  # files whose size and mtime make a streamed tree's fingerprint
 _memory: LRU[dict[str, Any]] = LRU(2)  # cache key -> decoded tree
 
 
@@ -220,3 +222,18 @@ def _decode_tree(tree: Tree, size: int, workers: int) -> dict[str, Any]:
         "skipped": len(bad),
         "skipped_paths": [os.path.relpath(p, tree.root) for p in bad[:SHOW]],
     }
+
+
+def fingerprint(paths: list[str], sample: int = FINGERPRINT_FILES) -> str:
+    """A cheap content fingerprint of a streamed tree: the name, size and mtime of a fixed,
+    evenly spaced sample of its files (a changed or replaced file there changes the key;
+    the in-memory path hashes every file's)."""
+    step = max(1, len(paths) // sample)
+    digest = hashlib.sha256()
+    for path in paths[::step][:sample]:
+        try:
+            st = os.stat(path)
+            digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        except OSError:
+            digest.update(f"{path}\0missing\n".encode())
+    return digest.hexdigest()[:16]

@@ -109,6 +109,23 @@ def _images_under(folder: Path) -> list[str]:
     return found
 
 
+def check(data: ImageFolderConfig) -> None:
+    """The tree exists, has both splits and at least one image in each: a cheap look (it stops
+    at the first image) that a sweep makes once before any job; :func:`scan` checks the rest."""
+    for split in split_dirs(data):
+        if not class_folders(split):
+            raise UserError(f"{split} has no class folders; expected {LAYOUT}")
+        if not _any_image(split):
+            raise UserError(f"{split} holds no image; allowed extensions: {' '.join(EXTENSIONS)}")
+
+
+def _any_image(folder: Path) -> bool:
+    for _, _, files in os.walk(folder, followlinks=True):
+        if any(f.lower().endswith(EXTENSIONS) for f in files):
+            return True
+    return False
+
+
 def _samples(split_dir: Path, classes: list[str]) -> tuple[list[tuple[str, int]], list[str]]:
     """(path, label) pairs of a split, and the class folders that hold no image."""
     samples, empty = [], []
@@ -193,7 +210,8 @@ def _streamed(data: ImageFolderConfig, tree: Tree) -> Data:
     description = _description(data, tree, "streamed from disk")
     log.info("%s", description)
     identity = {"kind": "imagefolder", "tree": str(tree.root), "storage": "stream",
-                "files": [len(tree.train), len(tree.test)]}  # fmt: skip
+                "files": [len(tree.train), len(tree.test)],
+                "sample": decoded.fingerprint([p for p, _ in tree.train + tree.test])}  # fmt: skip
     return Data(
         train=StreamSet(train, data.workers),
         test=StreamSet(test, data.workers),

@@ -24,7 +24,7 @@ from timm.layers import make_divisible
 
 from bench.config.checks import import_path, one_line
 from bench.errors import UserError
-from bench.schema import Section
+from bench.schema import FolderName, Section
 
 WIDTH_DIVISOR = 8
 
@@ -91,8 +91,8 @@ class Strategy(Section):
     subclass of this one in their own package.
     """
 
-    name: str
-    """The strategy's name: legends, point folders, W&B job type."""
+    name: FolderName
+    """The strategy's name: legends, point folders, W&B job type (a plain folder name)."""
 
     @property
     def matched(self) -> bool:

@@ -3,8 +3,10 @@
 The sweeper (``hydra_plugins/scalebench``) calls these around Hydra's launch:
 
 - :func:`check_jobs` before any job starts: every job's config is composed
-  and validated, the device must exist and the W&B mode must be known; the
-  first problem ends the command with one line and exit 1, nothing written.
+  and validated, the device must exist, the W&B mode must be known, runs_dir
+  must be writable and each data set's files must be there (once per data
+  set); the first problem ends the command with one line and exit 1, nothing
+  written.
 - :func:`write_manifest`: ``sweep.json``, what was asked and how many jobs
   (the progress lines' "k/n").
 - :func:`finish` after the last job: figures, tables and the W&B summary
@@ -45,9 +47,11 @@ def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictCon
 
     Returns the jobs' point folders, and the modules the composed configs name
     (model builders, strategy classes): the user chose them, so the sweep's
-    own report may import them.
+    own report may import them. Each data set and runs_dir is checked once.
     """
+    from bench.config.places import check_writable
     from bench.config.validate import validate
+    from bench.data import check_data
     from bench.hardware.device import resolve_device
     from bench.report.trust import named_modules
     from bench.track.tracker import resolve_mode
@@ -56,12 +60,16 @@ def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictCon
     trusted: set[str] = set()
     points: list[str] = []
     try:
-        for cfg in compose_jobs(jobs, compose_one):
-            config = validate(cfg)
+        configs = [validate(cfg) for cfg in compose_jobs(jobs, compose_one)]
+        for config in configs:
             resolve_device(config.device)
             resolve_mode(config.logger)
             trusted |= named_modules({"config": config_record(config)})
             points.append(point_name(config.strategy.name, config.phi, config.seed))
+        for data in {c.data.model_dump_json(): c.data for c in configs}.values():
+            check_data(data)
+        for runs_dir in dict.fromkeys(c.runs_dir for c in configs):
+            check_writable(runs_dir)
     except UserError as exc:
         fail(str(exc))
     return Checked(tuple(dict.fromkeys(points)), frozenset(trusted))

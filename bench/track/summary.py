@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.schema import Logger
-from bench.track.tracker import Tracker, artifact_name
+from bench.track.tracker import RunSpec, Tracker, artifact_name
 
 log = logging.getLogger("bench.tracking")
 
@@ -88,15 +88,9 @@ def log_sweep_summary(logger: Logger, sweep_dir: Path, report: Any) -> Path | No
     """
     table = report.table
     sweep = str(table["sweep"].iloc[0]) if "sweep" in table and len(table) else sweep_dir.name
-    tracker = Tracker(
-        logger,
-        directory=sweep_dir,
-        name=f"{sweep}-summary",
-        group=sweep,
-        job_type="summary",
-        tags=["summary"],
-        config={"sweep": sweep, "points": int(len(table))},
-    )
+    config = {"sweep": sweep, "points": int(len(table))}
+    spec = RunSpec(sweep_dir, f"{sweep}-summary", sweep, "summary", ["summary"], config)
+    tracker = Tracker(logger, spec)
     try:
         if tracker.active:
             tracker.log(_summary_media(report))

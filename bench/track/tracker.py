@@ -3,10 +3,13 @@
 Every point is one W&B run (``group`` = the sweep, ``job_type`` = the
 strategy, tags for model, data, budget and phi), written under the sweep
 folder so ``wandb sync runs/<sweep>/wandb`` finds it later. The mode is
-chosen before ``wandb.init`` (``logger.mode``, which the ``WANDB_MODE``
-environment variable overrides): ``offline`` never touches the network,
-``disabled`` does nothing. Any W&B error (no network, a bad key, a broken
-install) prints one warning and the point goes on with logging off.
+chosen before ``wandb.init`` (:func:`resolve_mode`: an explicit
+``logger.mode`` wins over the ``WANDB_MODE`` environment variable, as
+arguments to ``wandb.init`` do in W&B's own rule; ``auto`` takes
+``WANDB_MODE`` when set, offline otherwise): ``offline`` never touches the
+network, ``disabled`` writes nothing and starts no W&B process. Any W&B
+error (no network, a bad key, a broken install) prints one warning and the
+point goes on with logging off.
 
 A point's run id is fixed (``bench.train.point.run_id``), so a killed point, run
 again, continues its own run (``resume="allow"``; what wandb does offline,
@@ -25,6 +28,7 @@ import shutil
 import string
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +42,18 @@ MODES = ("offline", "online", "disabled")
 
 
 def resolve_mode(logger: Logger) -> str:
-    """The W&B mode to use: the ``WANDB_MODE`` environment variable wins over ``logger.mode``."""
-    env = os.environ.get("WANDB_MODE")
-    if not env:
+    """The W&B mode to use: ``logger.mode`` when the user set one, else ``WANDB_MODE``.
+
+    The user's word wins: a ``logger.mode`` in a config or on the command line
+    beats an environment variable that a shell profile may set for every job
+    (``disabled`` must keep a data set's results off W&B). ``auto`` (the
+    default) takes ``WANDB_MODE`` when it is set, and offline otherwise.
+    """
+    if logger.mode != "auto":
         return logger.mode
+    env = os.environ.get("WANDB_MODE", "").strip()
+    if not env:
+        return "offline"
     mode = "offline" if env.lower() == "dryrun" else env.lower()
     if mode not in MODES:
         raise UserError(f"WANDB_MODE={env!r} must be one of {', '.join(MODES)}")
@@ -104,22 +116,26 @@ def define_metrics(run: Any) -> None:
     run.define_metric("eval/*", step_metric="epoch")
 
 
+@dataclass(frozen=True)
+class RunSpec:
+    """What one W&B run is: where it is written, what it is called, how it is grouped."""
+
+    directory: Path  # the run is written under <directory>/wandb
+    name: str
+    group: str  # the sweep
+    job_type: str  # the strategy, or "summary"
+    tags: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    enabled: bool = True  # False off rank 0: every call is a no-op
+    run_id: str | None = None  # fixed ids resume their run
+
+
 class Tracker:
     """One W&B run; every call is safe to make when W&B is off or has failed."""
 
-    def __init__(
-        self,
-        logger: Logger,
-        *,
-        directory: Path,
-        name: str,
-        group: str,
-        job_type: str,
-        tags: list[str],
-        config: dict[str, Any],
-        enabled: bool = True,
-        run_id: str | None = None,
-    ) -> None:
+    def __init__(self, logger: Logger, spec: RunSpec) -> None:
+        directory, name, group, job_type = spec.directory, spec.name, spec.group, spec.job_type
+        tags, config, enabled, run_id = spec.tags, spec.config, spec.enabled, spec.run_id
         self.run: Any = None
         self.name, self.group = name, group
         self._lock: tuple[int, Path] | None = None

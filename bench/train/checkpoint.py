@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from bench.store import atomic_torch_save, set_aside
+from bench.train.provenance import versions
 
 if TYPE_CHECKING:
     from bench.train.loop import State
@@ -39,6 +40,7 @@ def save_checkpoint(state: State, path: Path | None) -> None:
         "step": state.step,
         "history": state.history,
         "train_seconds": state.train_seconds,
+        "versions": versions(),  # what wrote it (plain strings)
     }
     atomic_torch_save(saved, path)
     state.timings["checkpoint"] += time.perf_counter() - start

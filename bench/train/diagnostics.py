@@ -156,8 +156,8 @@ def problems(rows: Iterable[Mapping[str, Any]] | pd.DataFrame) -> list[str]:
     """One line per kind of problem in a sweep's results; empty when every point is a finding.
 
     ``rows`` are result dicts (or a results table) with ``status`` and, where
-    computed, ``still_improving``, ``above_chance`` and ``within_tolerance``
-    (a missing or null flag is not a problem). Learning problems (not above
+    computed, ``still_improving``, ``above_chance``, ``within_tolerance`` and
+    ``version_note`` (a missing or null flag is not a problem). Learning problems (not above
     chance, still improving) are counted among ok points only: a diverged or
     failed point has its own line. Points are named ("depth phi=2 seed=0")
     when a kind has at most :data:`MAX_NAMED` of them.
@@ -171,8 +171,19 @@ def problems(rows: Iterable[Mapping[str, Any]] | pd.DataFrame) -> list[str]:
         ([r for r in ok if parse_flag(r.get("above_chance")) is False], _chance),
         ([r for r in ok if parse_flag(r.get("still_improving")) is True], _improving_line),
         ([r for r in records if parse_flag(r.get("within_tolerance")) is False], _off_target),
+        ([r for r in records if isinstance(r.get("version_note"), str)], _other_versions),
     ]
     return [line(hits, total) for hits, line in kinds if hits]
+
+
+def _other_versions(hits: list[Mapping[str, Any]], total: int) -> str:
+    notes = sorted({str(r["version_note"]) for r in hits})
+    more = f" (and {len(notes) - 1} other combination(s))" if len(notes) > 1 else ""
+    return (
+        f"{_count(hits, total)} reused a training of other versions{_names(hits)}: "
+        f"{notes[0]}{more}; remove their result.json and trained/<point_key>/ to train them "
+        "with this code"
+    )
 
 
 def _failed(hits: list[Mapping[str, Any]], total: int) -> str:

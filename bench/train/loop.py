@@ -50,6 +50,7 @@ class Setup:
     on_log: Callable[[dict[str, Any], int], None] = lambda data, step: None
     is_main: bool = True
     average: Callable[[torch.Tensor], torch.Tensor] = lambda t: t  # over DDP ranks
+    before_write: Callable[[], None] = lambda: None  # raises if this worker lost its claim
 
 
 @dataclass
@@ -158,6 +159,7 @@ def fit(
 def checkpoint(state: State, setup: Setup) -> None:
     """Write a checkpoint (the main process does) and restart the clock."""
     if setup.is_main:
+        setup.before_write()
         save_checkpoint(state, setup.checkpoint)
     state.last_checkpoint = time.monotonic()
 

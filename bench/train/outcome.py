@@ -30,6 +30,7 @@ class Outcome:
     inference_images_per_sec: float | None = None
     peak_memory_mb: float | None = None
     trained_by: str | None = None
+    versions: dict[str, Any] = field(default_factory=dict)  # what trained it (provenance)
 
     def to_json(self) -> dict[str, Any]:
         """For ``outcome.json``."""

@@ -17,6 +17,7 @@ import logging
 import signal
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -44,14 +45,15 @@ from bench.store import (
     remove_leftovers,
     set_aside,
 )
-from bench.sweep.claims import reuse_or_claim
-from bench.track.tracker import Tracker, warm_up
+from bench.sweep.claims import ClaimLost, reuse_or_claim
+from bench.track.tracker import RunSpec, Tracker, warm_up
 from bench.train import stop
 from bench.train.identity import Point, run_id, training_key
 from bench.train.inference import PeakMemory
 from bench.train.loop import Outcome, Setup, fit, new_state
 from bench.train.network import build, inference_cost
 from bench.train.progress import Progress, label
+from bench.train.provenance import versions
 from bench.train.record import (
     FINAL,
     SUMMARY_KEYS,
@@ -59,6 +61,7 @@ from bench.train.record import (
     config_record,
     record,
     record_failure,
+    reuse_finished,
 )
 
 log = logging.getLogger("bench.run")
@@ -145,7 +148,7 @@ def finished(point: Point) -> PointResult | None:
         return None
     log.info("%s already finished (%s): %s", label(point.config), previous["status"],
              point.paths.result)  # fmt: skip
-    return PointResult.from_json(previous)
+    return reuse_finished(previous, point.paths)
 
 
 def train_and_record(
@@ -159,7 +162,7 @@ def train_and_record(
     outcome, shared = reuse_or_claim(
         paths.trained,
         paths.outcome,
-        lambda: train(point, tracker, timings),
+        lambda guard: train(point, tracker, timings, guard),
         dist,
         label(point.config),
     )
@@ -187,8 +190,14 @@ def usable_outcome(paths: PointPaths) -> None:
                     paths.outcome, aside.name, type(exc).__name__)  # fmt: skip
 
 
-def train(point: Point, tracker: Tracker, timings: dict[str, float]) -> Outcome:
-    """Build, fit and evaluate the point; writes ``outcome.json`` for identical points."""
+def train(
+    point: Point, tracker: Tracker, timings: dict[str, float], guard: Callable[[], None]
+) -> Outcome:
+    """Build, fit and evaluate the point; writes ``outcome.json`` for identical points.
+
+    ``guard()`` raises when this worker no longer holds the training's claim; it is called
+    before every checkpoint and before the outcome is written.
+    """
     config, paths, dist = point.config, point.paths, point.dist
     if dist.is_main:
         remove_leftovers(paths.trained)  # the claim is ours: a killed writer's files go
@@ -204,7 +213,7 @@ def train(point: Point, tracker: Tracker, timings: dict[str, float]) -> Outcome:
     timings["batches"] = time.perf_counter() - tic
     progress = Progress(label(config), config.train.log_every_seconds, dist.is_main)
     setup = Setup(config.train, point.device, point.amp, paths.checkpoint, progress, tracker.log,
-                  dist.is_main, partial(ddp.average, d=dist))  # fmt: skip
+                  dist.is_main, partial(ddp.average, d=dist), guard)  # fmt: skip
     with PeakMemory(point.device) as peak:
         state = new_state(net.model, config.train, point.budget, net.eval_model)
         outcome = fit(state, train_b, test_b, point.budget, setup)
@@ -212,8 +221,9 @@ def train(point: Point, tracker: Tracker, timings: dict[str, float]) -> Outcome:
     outcome = replace(outcome, **inference_cost(point, net, outcome), peak_memory_mb=peak.mb,
                       compiled=net.compiled, channels_last=net.channels_last, amp=point.amp,
                       sync_bn=net.sync_bn, device=device_info(point.device, dist.world),
-                      trained_by=paths.name)  # fmt: skip
+                      trained_by=paths.name, versions=versions())  # fmt: skip
     if dist.is_main:
+        guard()
         atomic_write_json(paths.outcome, outcome.to_json())
         if config.logger.log_checkpoints:
             tracker.log_checkpoint(paths.checkpoint)
@@ -229,12 +239,13 @@ def failed(
     multirun: bool,
 ) -> dict[str, Any]:
     """Record a point that failed (in W&B too: its own run, or one opened to say so)."""
-    reason = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+    one_line = isinstance(exc, (UserError, ClaimLost, OSError))
+    reason = str(exc) if isinstance(exc, (UserError, ClaimLost)) else f"{type(exc).__name__}: {exc}"
     if isinstance(exc, torch.OutOfMemoryError):
         reason = f"out of memory: {exc}"
-    if not isinstance(exc, (UserError, OSError)):
+    if not one_line:
         log.error("point failed: %s\n%s", reason, traceback.format_exc())
-    if dist.is_main:
+    if dist.is_main and not isinstance(exc, ClaimLost):  # the claim's new owner records it
         record_failure(config, paths, reason)
         tracker = tracker or open_tracker(config, paths, dist)
         tracker.summary({"status": "failed", "reason": reason})
@@ -247,19 +258,8 @@ def failed(
 
 def open_tracker(config: Run, paths: PointPaths, dist: ddp.Dist) -> Tracker:
     """The point's W&B run: group = sweep, job type = strategy (a no-op off rank 0)."""
-    return Tracker(
-        config.logger,
-        directory=paths.sweep_dir,
-        name=paths.name,
-        group=config.sweep,
-        job_type=config.strategy.name,
-        tags=[
-            config.model.name,
-            config.data.name,
-            f"budget={config.train.budget}",
-            f"phi={config.phi:g}",
-        ],
-        config=config_record(config),
-        enabled=dist.is_main,
-        run_id=run_id(paths),
-    )
+    tags = [config.model.name, config.data.name, f"budget={config.train.budget}",
+            f"phi={config.phi:g}"]  # fmt: skip
+    spec = RunSpec(paths.sweep_dir, paths.name, config.sweep, config.strategy.name, tags,
+                   config_record(config), enabled=dist.is_main, run_id=run_id(paths))  # fmt: skip
+    return Tracker(config.logger, spec)

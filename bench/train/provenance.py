@@ -1,10 +1,21 @@
-"""What produced a result: library versions and the scalebench commit."""
+"""What produced a result: library versions and the scalebench commit.
+
+Results, outcomes and checkpoints record :func:`versions`. What changes
+learning between versions is part of every point's training key
+(:func:`learning_versions`): scalebench's version, and torch's and timm's
+major.minor (a patch release fixes bugs but keeps numerics; a minor one may
+change a layer's defaults or a kernel). So after such an upgrade a sweep
+trains afresh; a point reused across anything else that differs (a patch
+release, another commit) says so (:func:`version_note`) in its result and
+in the end-of-sweep lines.
+"""
 
 from __future__ import annotations
 
 import functools
 import platform
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +53,9 @@ def versions() -> dict[str, Any]:
         "scalebench": bench.__version__,
         "git_commit": git_commit(),
         "python": platform.python_version(),
-        "torch": torch.__version__,
-        "timm": timm.__version__,
-        "hydra": hydra.__version__,
+        "torch": str(torch.__version__),  # a TorchVersion: weights_only loads refuse it
+        "timm": str(timm.__version__),
+        "hydra": str(hydra.__version__),
         "ptflops": getattr(ptflops, "__version__", None),
     }
     try:
@@ -54,3 +65,28 @@ def versions() -> dict[str, Any]:
     except ImportError:
         out["wandb"] = None
     return out
+
+
+COMPARED = ("scalebench", "git_commit", "torch", "timm")  # what a reused point is checked for
+
+
+def _major_minor(version: str) -> str:
+    return ".".join(str(version).split("+")[0].split(".")[:2])
+
+
+def learning_versions() -> dict[str, str]:
+    """The versions that enter the training key: scalebench's, torch's and timm's major.minor."""
+    found = versions()
+    return {"scalebench": str(found["scalebench"]), "torch": _major_minor(found["torch"]),
+            "timm": _major_minor(found["timm"])}  # fmt: skip
+
+
+def version_note(made_with: Mapping[str, Any] | None) -> str | None:
+    """``made with torch 2.13.0 (this run: 2.14.1)`` when ``made_with`` differs from this
+    process in scalebench, its commit, torch or timm; None when they match or are unknown."""
+    if not made_with:
+        return None
+    now = versions()
+    differ = [f"{k} {made_with.get(k)} (this run: {now[k]})" for k in COMPARED
+              if made_with.get(k) != now[k]]  # fmt: skip
+    return f"reused from a run made with {', '.join(differ)}" if differ else None

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from bench.store import atomic_write_json, read_json_or_none
-from bench.train.provenance import versions
+from bench.train.provenance import version_note, versions
 
 log = logging.getLogger("bench.run")
 
@@ -104,6 +104,7 @@ class PointResult:
     data_info: dict[str, Any] | None = _key(nested=True)  # description, skipped files
     config: dict[str, Any] | None = _key(nested=True)  # the validated, resolved config
     versions: dict[str, Any] | None = _key(nested=True)  # python, torch, timm, ... packages
+    version_note: str | None = _key()  # reused from a run of other versions: which differ
 
     def to_json(self) -> dict[str, Any]:
         """result.json's content, keys in field order."""
@@ -212,8 +213,20 @@ def record(
         data_info={"description": data.description, "skipped": data.skipped},
         config=config_record(config),
         versions=versions(),
+        version_note=version_note(outcome.versions),
         **{k: getattr(outcome, k) for k in FROM_OUTCOME},
     )
+
+
+def reuse_finished(previous: dict[str, Any], paths: PointPaths) -> PointResult:
+    """A finished result.json read back for a re-run; one made by other versions (which a
+    training key with major.minor versions lets through) gets its ``version_note``, saved."""
+    result = PointResult.from_json(previous)
+    note = version_note(previous.get("versions"))
+    if note and note != result.version_note:
+        result.version_note = note
+        atomic_write_json(paths.result, result.to_json())
+    return result
 
 
 def record_failure(config: Run, paths: PointPaths, reason: str) -> None:

@@ -1,21 +1,40 @@
-"""Claims: one owner at a time, and a dead owner's claim is taken over."""
+"""Claims: one owner at a time, told apart beyond host and PID; a dead owner's claim is taken
+over, a live one never (whatever the clocks say), and an owner that lost its claim stops."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
 import time
 
-from bench.sweep.claims import Claim
+import pytest
+
+from bench.errors import UserError
+from bench.hardware.distributed import Dist
+from bench.sweep import claims
+from bench.sweep.claims import Claim, ClaimLost, machine, reuse_or_claim, start_ticks
+
+
+def plant(folder, **owner):
+    """A claim.json as another worker would have written it."""
+    claim = {**machine(), "pid": os.getpid(), "start_ticks": start_ticks(os.getpid()),
+             "token": "theirs", "beat": 0, **owner}  # fmt: skip
+    (folder / "claim.json").write_text(json.dumps(claim))
+
+
+def dead_pid():
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True)  # fmt: skip
+    return int(done.stdout)
 
 
 def test_second_claim_waits_while_the_first_is_live(tmp_path):
-    a, b = Claim(tmp_path), Claim(tmp_path)
-    b.owner = {**b.owner, "pid": os.getpid()}  # same process, as a second worker thread would be
+    a, b = Claim(tmp_path), Claim(tmp_path)  # same process, as a second worker thread would be
     assert a.try_acquire()
     try:
         assert not b.try_acquire()
-        assert a.holder() == a.owner
+        assert a.ours(a.holder()) and not b.ours(a.holder())
     finally:
         a.release()
     assert not (tmp_path / "claim.json").exists()
@@ -24,36 +43,82 @@ def test_second_claim_waits_while_the_first_is_live(tmp_path):
 
 
 def test_claim_of_a_dead_process_is_taken_over(tmp_path):
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
-    )
-    pid = int(dead.stdout)
+    plant(tmp_path, pid=dead_pid())
     c = Claim(tmp_path)
-    (tmp_path / "claim.json").write_text(
-        json.dumps({"host": c.owner["host"], "pid": pid, "started": 0})
-    )
-    assert c.try_acquire()
-    assert c.holder() == c.owner
+    assert c.try_acquire() and c.ours(c.holder())
     c.release()
 
 
-def test_claim_from_another_host_is_stale_after_its_heartbeat_stops(tmp_path):
-    c = Claim(tmp_path, stale_seconds=0.5)
-    (tmp_path / "claim.json").write_text(json.dumps({"host": "elsewhere", "pid": 1}))
-    assert not c.try_acquire()  # fresh heartbeat: live
-    old = time.time() - 5
+def test_a_reused_pid_does_not_keep_a_dead_owners_claim(tmp_path):
+    plant(tmp_path, start_ticks=start_ticks(os.getpid()) - 1)  # our PID, another process
+    c = Claim(tmp_path)
+    assert c.try_acquire()
+    c.release()
+
+
+@pytest.mark.parametrize("other", [{"pid_ns": "pid:[1]"}, {"boot": "another-boot"},
+                                   {"host": "elsewhere"}])  # fmt: skip
+def test_an_owner_elsewhere_lives_while_its_heartbeat_counts(tmp_path, other):
+    plant(tmp_path, pid=dead_pid(), **other)  # its PID means nothing here
+    old = 0  # a skewed clock: the file's mtime and start time say 1970
     os.utime(tmp_path / "claim.json", (old, old))
-    assert c.try_acquire()
+    c = Claim(tmp_path, stale_seconds=0.3)
+    assert not c.try_acquire()  # first look: live until its counter stalls
+    time.sleep(0.2)
+    plant(tmp_path, pid=dead_pid(), beat=1, **other)
+    os.utime(tmp_path / "claim.json", (old, old))
+    time.sleep(0.2)
+    assert not c.try_acquire()  # it beat since: live, whatever the mtime says
+    time.sleep(0.4)
+    assert c.try_acquire()  # no beat for longer than stale_seconds: taken over
     c.release()
 
 
-def test_heartbeat_keeps_the_claim_fresh(tmp_path):
+def test_heartbeat_advances_the_claims_own_counter(tmp_path):
     c = Claim(tmp_path, heartbeat_seconds=0.05)
     assert c.try_acquire()
     try:
-        old = time.time() - 100
-        os.utime(c.path, (old, old))
-        time.sleep(0.3)
-        assert time.time() - c.path.stat().st_mtime < 5
+        time.sleep(0.4)
+        assert c.holder()["beat"] >= 2 and c.ours(c.holder())
     finally:
         c.release()
+
+
+def test_an_owner_that_lost_its_claim_stops_and_leaves_the_new_one(tmp_path):
+    a = Claim(tmp_path, heartbeat_seconds=0.05)
+    assert a.try_acquire()
+    a.assert_holds()
+    plant(tmp_path, token="new-owner")  # a worker that took over (a's heartbeat looked dead)
+    with pytest.raises(ClaimLost, match="another worker .* took over"):
+        a.assert_holds()
+    time.sleep(0.2)
+    a.release()
+    assert json.loads((tmp_path / "claim.json").read_text())["token"] == "new-owner"
+
+
+def test_a_point_that_lost_its_claim_writes_no_checkpoint_outcome_or_result(
+    compose, tmp_path, monkeypatch, capsys
+):
+    from bench.train.point import run_point
+
+    def lost(self):
+        raise ClaimLost(f"{self.folder}: another worker took over this training")
+
+    monkeypatch.setattr(Claim, "assert_holds", lost)
+    with pytest.raises(SystemExit):
+        run_point(compose(f"runs_dir={tmp_path}", "sweep=s", "data.train_size=128",
+                          "data.test_size=64", "train.batch_size=64", "train.epochs=1",
+                          "logger.mode=disabled"))  # fmt: skip
+    assert "took over this training" in capsys.readouterr().err
+    written = {p.name for p in tmp_path.rglob("*") if p.is_file()}
+    assert not written & {"checkpoint.pt", "outcome.json", "result.json"}
+
+
+def test_a_wait_for_a_live_owner_is_bounded_and_names_it(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(claims.time, "sleep", lambda s: None)
+    plant(tmp_path)  # this live process, another claim
+    caplog.set_level(logging.INFO)
+    with pytest.raises(UserError, match=r"gave up after 0.05 s waiting for .* pid \d+"):
+        reuse_or_claim(tmp_path, tmp_path / "outcome.json", lambda g: 1, Dist(), "[p]", 0.05)
+    (line,) = [r.getMessage() for r in caplog.records if "waiting for" in r.getMessage()]
+    assert f"pid {os.getpid()}" in line and "heartbeat stops" in line

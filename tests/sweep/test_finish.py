@@ -164,7 +164,7 @@ def _tree_with_empty_class(root: Path) -> Path:
         (["device=tpu"], "device='tpu' must be auto, cpu, cuda or cuda:N"),
         (["train.epochs=0.0001"], "too small for one step"),
         (["strategy=depth", "phi=-5"], "closest is"),
-        (["logger.mode=loud"], "logger.mode='loud' must be 'offline', 'online' or 'disabled'"),
+        (["logger.mode=loud"], "logger.mode='loud' must be 'auto', 'offline', 'online' or 'disab"),
     ],
 )
 def test_bad_input_is_one_line_error_and_no_ok_result(tmp_path, args, message):

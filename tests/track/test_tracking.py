@@ -31,7 +31,7 @@ from bench.schema import Logger
 from bench.store import point_paths
 from bench.track.offline import LOCKS, hold_lock, release_lock, remove_orphans
 from bench.track.summary import log_sweep_summary
-from bench.track.tracker import Tracker, artifact_name, resolve_mode, warm_up
+from bench.track.tracker import RunSpec, Tracker, artifact_name, resolve_mode, warm_up
 from bench.train.point import run_id, run_point
 from bench.train.provenance import git_commit
 from bench.train.record import SUMMARY_KEYS, csv_row
@@ -310,14 +310,19 @@ def test_offline_runs_for_every_point_and_the_summary(killed_and_resumed):
     ]  # fmt: skip
 
 
-def test_wandb_mode_env_overrides_config(monkeypatch):
-    monkeypatch.setenv("WANDB_MODE", "disabled")
-    assert resolve_mode(Logger(mode="online")) == "disabled"
-    monkeypatch.setenv("WANDB_MODE", "dryrun")
-    assert resolve_mode(Logger(mode="online")) == "offline"
-    monkeypatch.delenv("WANDB_MODE")
+def test_an_explicit_logger_mode_wins_over_wandb_mode(monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "online")
+    assert resolve_mode(Logger(mode="disabled")) == "disabled"
     assert resolve_mode(Logger(mode="offline")) == "offline"
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    assert resolve_mode(Logger(mode="online")) == "online"
+    assert resolve_mode(Logger()) == "disabled"  # auto follows the environment
+    monkeypatch.setenv("WANDB_MODE", "dryrun")
+    assert resolve_mode(Logger(mode="auto")) == "offline"
+    monkeypatch.delenv("WANDB_MODE")
+    assert resolve_mode(Logger()) == "offline"
     monkeypatch.setenv("WANDB_MODE", "sometimes")
+    assert resolve_mode(Logger(mode="offline")) == "offline"  # not consulted
     with pytest.raises(UserError, match="WANDB_MODE='sometimes' must be one of"):
         resolve_mode(Logger())
 
@@ -343,10 +348,7 @@ def test_online_without_network_or_key_falls_back(tmp_path, monkeypatch, caplog)
     monkeypatch.setenv("WANDB_API_KEY", "0" * 40)
     monkeypatch.delenv("WANDB_MODE", raising=False)
     with caplog.at_level(logging.WARNING):
-        t = Tracker(
-            Logger(mode="online", init_timeout=5),
-            directory=tmp_path, name="x", group="g", job_type="j", tags=[], config={},
-        )  # fmt: skip
+        t = Tracker(Logger(mode="online", init_timeout=5), RunSpec(tmp_path, "x", "g", "j"))
         t.log({"a": 1}, step=1)
         t.summary({"b": 2})
         t.log_checkpoint(tmp_path / "missing.pt")
@@ -364,8 +366,7 @@ def test_warm_up_starts_wandb_in_the_background_and_never_raises(tmp_path, monke
     thread.join(timeout=60)
     assert not thread.is_alive()
     assert "wandb.sdk.launch.inputs.internal" in sys.modules
-    t = Tracker(Logger(mode="offline"), directory=tmp_path, name="x", group="g", job_type="j",
-                tags=[], config={})  # fmt: skip
+    t = Tracker(Logger(mode="offline"), RunSpec(tmp_path, "x", "g", "j"))
     assert t.active
     t.finish()
 
@@ -381,9 +382,27 @@ def test_warm_up_starts_wandb_in_the_background_and_never_raises(tmp_path, monke
 
 
 def test_disabled_mode_writes_nothing(tmp_path):
-    t = Tracker(Logger(mode="disabled"), directory=tmp_path, name="x", group="g", job_type="j",
-                tags=[], config={})  # fmt: skip
+    t = Tracker(Logger(mode="disabled"), RunSpec(tmp_path, "x", "g", "j"))
     t.log({"a": 1})
     t.log_checkpoint(tmp_path / "x.pt")
     t.finish()
     assert not t.active and not (tmp_path / "wandb").exists()
+
+
+@pytest.mark.parametrize("env", ["online", "offline"])
+def test_disabled_beats_wandb_mode_for_a_point_and_the_summary(env, compose, tmp_path, monkeypatch):
+    import socket
+
+    import wandb
+
+    monkeypatch.setenv("WANDB_MODE", env)
+    called, connects = [], []
+    monkeypatch.setattr(wandb, "init", lambda *a, **k: called.append("init"))
+    monkeypatch.setattr(wandb, "setup", lambda *a, **k: called.append("setup"))
+    real = socket.socket.connect
+    monkeypatch.setattr(socket.socket, "connect", lambda s, a: connects.append(a) or real(s, a))
+    result = run_point(compose(f"runs_dir={tmp_path}", *SMALL, "data.train_size=128",
+                               "data.test_size=64", "sweep=quiet"))  # fmt: skip
+    log_sweep_summary(Logger(mode="disabled"), tmp_path / "quiet", fake_report(tmp_path / "r"))
+    assert result["status"] == "ok"
+    assert not list(tmp_path.rglob("wandb")) and not called and not connects

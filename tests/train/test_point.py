@@ -17,6 +17,7 @@ from bench.store import point_paths
 from bench.train.identity import training_key
 from bench.train.loop import Outcome
 from bench.train.point import plan_data_budget, run_point
+from bench.train.provenance import versions
 from bench.train.record import INTERFACE, PointResult, compile_seconds
 
 
@@ -103,11 +104,19 @@ def test_compile_seconds_is_the_first_steps_excess_over_a_steady_step():
 
 def test_finished_point_is_skipped_and_identical_points_are_shared(compose, small):
     first = run_point(compose(*small, "strategy=depth", "phi=0"))
-    assert first["status"] == "ok" and not first["shared"]
+    assert first["status"] == "ok" and not first["shared"] and first["version_note"] is None
     again = run_point(compose(*small, "strategy=depth", "phi=0"))
     assert again == first  # read back, not retrained
+    trained = sweep_of(compose(*small)) / "trained"
+    (outcome,) = trained.rglob("outcome.json")
+    (checkpoint,) = trained.rglob("checkpoint.pt")
+    saved = json.loads(outcome.read_text())
+    assert saved["versions"] == versions() == first["versions"]  # what made it, in all three
+    assert torch.load(checkpoint, weights_only=True)["versions"] == versions()
+    outcome.write_text(json.dumps({**saved, "versions": {**versions(), "scalebench": "0.0.1"}}))
     other = run_point(compose(*small, "strategy=width", "phi=0"))
     assert other["shared"] and other["top1"] == first["top1"]
+    assert "scalebench 0.0.1 (this run:" in other["version_note"]  # reused across versions
     assert other["strategy"] == "width" and other["trained_by"] == "depth_phi0_seed0"
     assert len(list((sweep_of(compose(*small)) / "trained").iterdir())) == 1
 
