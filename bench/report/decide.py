@@ -24,7 +24,8 @@ is the number of times an adaptive sweep may look at a level; Bonferroni's
 split of alpha over the looks, :mod:`bench.sweep.rounds`). Each interval is
 drawn at the level Holm used for its comparison, so it excludes 0 exactly
 when Holm rejects (``p_value`` is Holm-adjusted, times ``looks``); these are
-not simultaneous intervals. A comparison is ``decided`` when its interval
+not simultaneous intervals. Intervals are clipped to [-1, 1], where a
+difference of two top-1 fractions lies. A comparison is ``decided`` when its interval
 excludes 0 (``winner`` names the better strategy) or lies within
 ``+-margin`` (``winner`` is ``tie``: a conservative two-one-sided-tests
 equivalence). One paired seed decides nothing: no interval, ``undecided``.
@@ -182,7 +183,8 @@ def _holm(level: pd.DataFrame, alpha: float, margin: float, looks: int) -> pd.Da
             stopped_at = step
         n = int(row["seeds"])
         half = float(t.ppf(1 - step / 2, n - 1)) * row["sd"] / math.sqrt(n)
-        ends = [row["diff"] - half, row["diff"] + half, 1 - step]
+        # a difference of two top-1 fractions lies in [-1, 1]; clipping decides nothing
+        ends = [max(-1.0, row["diff"] - half), min(1.0, row["diff"] + half), 1 - step]
         level.loc[index, ["low", "high", "confidence"]] = ends
         level.loc[index, "seeds_needed"] = seeds_needed(row["sd"], margin, alpha / m, n)
     raw = testable["p_raw"].to_numpy(float) * looks

@@ -140,3 +140,10 @@ def test_t_test_and_seeds_needed() -> None:
     few, many = seeds_needed(0.005, 0.01, 0.05, 3), seeds_needed(0.02, 0.01, 0.05, 3)
     assert 2 <= few < many
     assert math.isnan(seeds_needed(1.0, 0.01, 0.05, 3))  # more than 1000
+
+
+def test_intervals_stay_inside_minus_one_to_one() -> None:
+    top1 = {("depth", 1.0, 0): 0.2, ("width", 1.0, 0): 0.9, ("depth", 1.0, 1): 0.8}
+    top1[("width", 1.0, 1)] = 0.1
+    pair = row(decisions(table_of(top1), looks=4), "width", "depth")
+    assert pair["low"] == -1.0 and pair["high"] == 1.0 and not pair["decided"]
