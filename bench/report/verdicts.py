@@ -45,7 +45,7 @@ def describe(row: pd.Series, margin: float, confidence: float = 0.95) -> str:
     level = f"{100 * confidence:g} % interval"
     if row["winner"] == "tie":
         ends = f"{_signed(diff)}, {level} {_pts(low)} to {_pts(high)}, {seeds}"
-        return f"{a} and {b} tied within {100 * margin:g} points ({ends})"
+        return f"{a} and {b} tied within the {100 * margin:g}-point margin ({ends})"
     if row["decided"]:
         sign = 1 if row["winner"] == a else -1
         loser = b if sign == 1 else a

@@ -66,7 +66,7 @@ def test_the_report_writes_decisions_and_one_line_per_level(built: tuple[Path, R
     assert phi0.startswith("phi=0: the shared baseline (3 seeds)")
     assert phi1.startswith("phi=1: width ahead of depth by 4.8 points (95 % interval ")
     assert phi1.endswith(", 3 paired seeds)")
-    assert phi2.startswith("phi=2: width and depth tied within 1 points (+")
+    assert phi2.startswith("phi=2: width and depth tied within the 1-point margin (+")
 
 
 def test_the_figure_rings_the_decided_winner(built: tuple[Path, Report]) -> None:
