@@ -4,7 +4,8 @@ Before any job starts, every job's config is checked (a bad value is one
 line and exit 1) and ``sweep.json`` is written; each job trains in a child
 its job process watches (:mod:`bench.sweep.supervise`); a job whose process died
 ends ``failed`` while the others finish, relaunched if a launcher killed
-them with it (:mod:`bench.sweep.survive`); after the last job, the figures,
+them with it (:mod:`bench.sweep.survive`); with ``decide.max_seeds``, rounds of
+added seeds follow for the undecided levels (:mod:`bench.sweep.rounds`); then the figures,
 tables and W&B summary are made and the exit status says whether every
 point finished ``ok`` (:mod:`bench.sweep.finish`). Hydra's private API (its basic
 sweeper) and the launcher plugins' internals (how the submitit launcher
