@@ -142,6 +142,8 @@ def main(argv: list[str] | None = None) -> None:
     for line in report.problems:
         print(f"warning: {line}", file=sys.stderr)
     print("\n".join(describe(report)))
+    for line in report.verdicts:  # one "phi=<level>:" line per level (bench.report.verdicts)
+        print(line)
 
 
 if __name__ == "__main__":

@@ -164,6 +164,20 @@ class Plot(Section):
     saying so. The end of a sweep trusts the configs its user composed."""
 
 
+class Decide(Section):
+    """``decide.*``: paired verdicts per level, and seeds added until they are decided."""
+
+    max_seeds: int = Field(0, ge=0)
+    """In a multirun, add seeds (the next integers) to every level still undecided, round after
+    round, until it is decided or has this many seeds; 0: off (the report still decides)."""
+    margin: float = Field(0.01, gt=0, lt=1)
+    """Top-1 difference (a fraction: 0.01 is one point) within which two strategies tie; also the
+    difference the "seeds that would decide" estimate is for."""
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    """Family-wise confidence of a level's verdicts (Holm across its comparisons, and split
+    over the rounds of an adaptive sweep)."""
+
+
 class Search(Section):
     """``search.*``: `bench.search`, EfficientNet's phi = 1 grid over alpha, beta, gamma."""
 
@@ -281,6 +295,7 @@ class Run(Section):
     logger: Logger = Logger()
     plan: Plan = Plan()
     plot: Plot = Plot()
+    decide: Decide = Decide()
     model: SerializeAsAny[ModelConfig]
     data: SerializeAsAny[DataConfig]
     strategy: Any
@@ -296,5 +311,5 @@ class Run(Section):
         return phi
 
 
-SECTIONS = {"train": Train, "logger": Logger, "plan": Plan, "plot": Plot}
+SECTIONS = {"train": Train, "logger": Logger, "plan": Plan, "plot": Plot, "decide": Decide}
 TOP_LEVEL = ("phi", "seed", "device", "threads", "runs_dir", "sweep")

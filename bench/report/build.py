@@ -14,6 +14,7 @@ atomically, under ``<out>`` (the sweep folder for one sweep; ``--out`` or
     tables/results_table.{md,tex}                 EfficientNet's Table 3 layout
     tables/fits.{csv,md,tex}                      err = a * MACs^-b per strategy
     tables/ranking_by_budget.{csv,md}             with the by-budget figure
+    tables/decisions.{csv,md,tex}                 paired verdicts per level (bench.report.decide)
 
 Figures are written in ``plot.formats``; module by module: results (reading),
 levels (pooling seeds), flags, style, cost, pareto, tables, compare, budgets,
@@ -59,6 +60,8 @@ class Report:
     problems: list[str] = field(
         default_factory=list
     )  # bench.train.diagnostics.problems (not logged)
+    decisions: pd.DataFrame | None = None  # bench.report.decide.decisions
+    verdicts: list[str] = field(default_factory=list)  # one "phi=<level>: ..." line per level
 
 
 def build_report(
@@ -91,6 +94,7 @@ def build_report(
     results = {s: [r for r in rs if r.get("strategy") in kept] for s, rs in loaded.results.items()}
     prep = prepare(table, loaded.missing, options)
     report = Report(table, {}, {}, csv, loaded.missing, out)
+    _decisions(report, sweep_dirs)
     _core(report, prep)
     _learning_curves(report, results, options)
     _cam(report, loaded.folders, results, options, strategies, trusted)
@@ -118,12 +122,28 @@ def _core(report: Report, prep: Any) -> None:
         if name == "top1_vs_latency" and not has_cost(prep, name):  # older results lack it
             _note(report, f"no {name}: no point recorded it")
             continue
-        fig = plot_top1_vs(prep, name, fits=lines)
+        winners = report.decisions if name == "top1_vs_macs" else None
+        fig = plot_top1_vs(prep, name, fits=lines, winners=winners)
         text = caption(prep, name=name, fits=lines is not None and name == "top1_vs_macs")
         report.figures[name] = save_and_close(fig, figures, name, options.formats, text)
     text = caption(prep, name="pareto")
     report.figures["pareto"] = save_and_close(
         plot_pareto(prep), figures, "pareto", options.formats, text
+    )
+
+
+def _decisions(report: Report, sweep_dirs: list[Path]) -> None:
+    """Paired verdicts per level: ``tables/decisions.*`` and the ``phi=<level>:`` lines, with the
+    margin, confidence and looks the sweep recorded (bench.sweep.rounds)."""
+    from bench.report.decide import decisions, settings
+    from bench.report.verdicts import verdict_lines, write_decisions
+
+    decide, looks = settings(sweep_dirs)
+    report.decisions = decisions(report.table, decide, looks)
+    tables = report.out_dir / "tables"
+    report.tables |= write_decisions(report.decisions, tables, decide.margin, decide.confidence)
+    report.verdicts = verdict_lines(
+        report.table, report.decisions, decide.margin, decide.confidence
     )
 
 

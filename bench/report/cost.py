@@ -26,6 +26,7 @@ from bench.report.flags import draw_flags
 from bench.report.prepared import BAD, Prepared, bad_points, baseline, prepare
 from bench.report.style import RC, new_figure
 from bench.report.text import describe_setup, interval_note, join_values, span
+from bench.report.verdicts import mark_winners, winner_handle
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ def plot_top1_vs(
     name: str = "top1_vs_macs",
     missing: int = 0,
     fits: pd.DataFrame | None = None,
+    winners: pd.DataFrame | None = None,
 ) -> Figure:
     """One of :data:`AXES`' figures, not saved: the caller saves and closes it.
 
@@ -100,7 +102,8 @@ def plot_top1_vs(
     flagged levels have legend entries; the caption (:func:`caption`) is the
     figure's suptitle when ``plot.caption``. ``fits`` (from
     :func:`bench.report.fits.fit_strategies`) draws dashed fit lines on
-    ``top1_vs_macs``.
+    ``top1_vs_macs``; ``winners`` (:func:`bench.report.decide.decisions`) rings each level's
+    decided winner.
     """
     spec = AXES[name]
     prep = prepare(data, missing)
@@ -112,6 +115,7 @@ def plot_top1_vs(
         labels = draw_curves(ax, prep, spec.column)
         draw_bad(ax, bad, prep.colors)
         flags = draw_flags(ax, prep.levels, spec.column)
+        ringed = winners is not None and mark_winners(ax, prep.levels, winners, spec.column)
         xs = np.concatenate([prep.levels[spec.column].to_numpy(float), bad["x"].to_numpy(float)])
         log_x(ax, xs, baseline(prep.points, spec.column) if spec.budget_ticks else None)
         if fit is not None:
@@ -120,5 +124,6 @@ def plot_top1_vs(
         finish(ax, spec.label, labels)
         if not prep.levels["top1_mean"].notna().any():
             ax.text(0.5, 0.5, "no finished points", transform=ax.transAxes, ha="center")
-        legend(fig, strategy_handles(prep) + bad_handles(set(bad["status"])), flags)
+        handles = strategy_handles(prep) + bad_handles(set(bad["status"]))
+        legend(fig, handles + ([winner_handle()] if ringed else []), flags)
     return fig

@@ -119,7 +119,9 @@ def finish(sweep_dir: Path, config: DictConfig, checked: Checked = Checked()) ->
     try:
         logger = Logger.model_validate(OmegaConf.to_container(config.logger, resolve=True))
         plot = Plot.model_validate(OmegaConf.to_container(config.plot, resolve=True))
-        report_sweep(sweep_dir, logger, plot, checked.trusted)
+        report = report_sweep(sweep_dir, logger, plot, checked.trusted)
+        for line in report.verdicts:  # bench.report.verdicts: one "phi=<level>:" line per level
+            log.info("%s", line)
     except Exception as exc:  # the results are safe on disk; `bench.plot` can retry
         log.warning("no report for %s: %s", sweep_dir, " ".join(str(exc).split()))
     for line in problems([r for r in results.values() if r]):

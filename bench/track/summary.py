@@ -71,6 +71,9 @@ def _summary_media(report: Any) -> dict[str, Any]:
         if flat[col].dtype == object:
             flat[col] = flat[col].astype(str)
     data["results"] = wandb.Table(dataframe=flat)
+    decisions = getattr(report, "decisions", None)
+    if decisions is not None and len(decisions):
+        data["decisions"] = wandb.Table(dataframe=decisions.astype({"decided": str}))
     curve = wandb.Table(dataframe=chart_table(report.table))
     data["top1_vs_macs"] = wandb.plot.line(
         curve, x="log10_macs", y="top1", stroke="strategy", title=CHART_TITLE
@@ -94,6 +97,7 @@ def log_sweep_summary(logger: Logger, sweep_dir: Path, report: Any) -> Path | No
     try:
         if tracker.active:
             tracker.log(_summary_media(report))
+            tracker.summary({"verdicts": "\n".join(getattr(report, "verdicts", []))})
             meta = {"sweep": sweep, "points": int(len(table))}
             tracker.log_artifact(artifact_name(sweep), "results", report_files(report), meta)
     except Exception as exc:

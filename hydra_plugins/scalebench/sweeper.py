@@ -4,7 +4,8 @@ Before any job starts, every job's config is checked (a bad value is one
 line and exit 1) and ``sweep.json`` is written; each job trains in a child
 its job process watches (:mod:`bench.sweep.supervise`); a job whose process died
 ends ``failed`` while the others finish, relaunched if a launcher killed
-them with it (:mod:`bench.sweep.survive`); after the last job, the figures,
+them with it (:mod:`bench.sweep.survive`); with ``decide.max_seeds``, rounds of
+added seeds follow for the undecided levels (:mod:`bench.sweep.rounds`); then the figures,
 tables and W&B summary are made and the exit status says whether every
 point finished ``ok`` (:mod:`bench.sweep.finish`). Hydra's private API (its basic
 sweeper) and the launcher plugins' internals (how the submitit launcher
@@ -60,6 +61,7 @@ class ScalebenchSweeper(BasicSweeper):
         overrides = list(OmegaConf.select(self.config, "hydra.overrides.task") or [])
         write_manifest(sweep_dir, str(self.config.sweep), len(jobs), overrides)
         returns = self.launch_all(jobs)
+        returns += self.add_rounds(sweep_dir, jobs)
         finish(sweep_dir, self.config, self.checked)
         return [returns]
 
@@ -72,14 +74,22 @@ class ScalebenchSweeper(BasicSweeper):
         """Compose and validate every job; the first bad value ends the command (exit 1)."""
         from bench.sweep.finish import check_jobs
 
+        self.checked = check_jobs([list(j) for j in jobs], self.compose_one)
+
+    def compose_one(self, overrides: list[str]) -> DictConfig:
+        """One job's config, as the launcher will compose it."""
         assert self.hydra_context is not None and self.config is not None
-        loader, master = self.hydra_context.config_loader, self.config
-        self.checked = check_jobs(
-            [list(j) for j in jobs],
-            lambda overrides: loader.load_sweep_config(
-                master_config=master, sweep_overrides=overrides
-            ),
+        return self.hydra_context.config_loader.load_sweep_config(
+            master_config=self.config, sweep_overrides=list(overrides)
         )
+
+    def add_rounds(self, sweep_dir: Path, jobs: Sequence[Sequence[str]]) -> list[Any]:
+        """Seeds on demand (``decide.max_seeds``): rounds of added jobs, bench.sweep.rounds."""
+        from bench.sweep.rounds import run_rounds
+
+        assert self.config is not None
+        return run_rounds(sweep_dir, self.config, [list(j) for j in jobs], self.compose_one,
+                          self.launch_all)  # fmt: skip
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         """Done once for every job by :meth:`check`, before the first batch."""

@@ -89,6 +89,8 @@ def test_multirun_through_the_cli(tmp_path):
     assert "img/s" in log and "ETA" in log and "[6/6 " in log
     assert (sweep / "figures" / "top1_vs_macs.png").exists() and (sweep / "results.csv").exists()
     assert (sweep / "figures" / "cam.png").stat().st_size > 0  # the maps, from the checkpoints
+    assert "phi=1: width vs depth undecided (one seed); compound vs depth undecided" in log
+    assert (sweep / "tables" / "decisions.csv").read_text().startswith("phi,strategy,versus,diff")
 
 
 def test_divergence_is_recorded_the_sweep_goes_on_and_exits_1(tmp_path):

@@ -27,6 +27,8 @@ from helpers.fake_results import make_result
 from PIL import Image
 
 from bench.errors import UserError
+from bench.report.decide import decisions
+from bench.report.verdicts import verdict_lines
 from bench.schema import Logger
 from bench.store import point_paths
 from bench.track.offline import LOCKS, hold_lock, release_lock, remove_orphans
@@ -82,10 +84,14 @@ def fake_report(out: Path) -> SimpleNamespace:
 def test_summary_run_logs_every_report_file_and_a_chart_of_means(tmp_path, monkeypatch):
     monkeypatch.delenv("WANDB_MODE", raising=False)
     report = fake_report(tmp_path / "fake-sweep")
+    report.decisions = decisions(report.table)
+    report.verdicts = verdict_lines(report.table, report.decisions, 0.01, 0.95)
     out = report.out_dir
     expected = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     run_dir = log_sweep_summary(Logger(mode="offline"), out, report)
     assert run_dir == only_run(out)
+    assert wandb_offline.summary(run_dir)["verdicts"] == "\n".join(report.verdicts)
+    assert report.verdicts[1].startswith("phi=1: ")
 
     (artifact,) = wandb_offline.artifacts(run_dir, "results")
     assert artifact.name == "fake-sweep"

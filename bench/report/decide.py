@@ -1,0 +1,235 @@
+"""Paired comparisons per budget level: which strategy is ahead, by how much, and how sure.
+
+A seed fixes a point's initial weights, its batch order and its augmentation,
+and batches depend only on (seed, epoch), so two strategies trained with the
+same seed saw the same data in the same order: their top-1 difference at that
+seed is *paired*, and data-order noise cancels in it. For each level (a phi of
+one sweep) this module compares
+
+- every pair of strategies at that phi, over the seeds both finished ``ok``;
+- each strategy with the shared phi = 0 baseline (``versus`` = ``baseline``),
+  over the seeds both finished (phi 0 itself compares nothing: its points
+  are one training).
+
+Per comparison, over its n paired seeds: the mean paired difference
+(strategy minus versus, a top-1 fraction), a t-interval and a two-sided
+paired t-test on the differences. Both assume the differences are roughly
+normal and the seeds independent; with 2-5 seeds nothing can check the
+first, and t (not a normal quantile) keeps the interval honest about how
+little 2-5 values say about their spread (t = 12.7 at n = 2 and 95 %).
+
+Multiplicity: the comparisons of one level are one family, corrected with
+Holm's step-down procedure at ``alpha = (1 - confidence) / looks`` (``looks``
+is the number of times an adaptive sweep may look at a level; Bonferroni's
+split of alpha over the looks, :mod:`bench.sweep.rounds`). Each interval is
+drawn at the level Holm used for its comparison, so it excludes 0 exactly
+when Holm rejects (``p_value`` is Holm-adjusted, times ``looks``); these are
+not simultaneous intervals. Intervals are clipped to [-1, 1], where a
+difference of two top-1 fractions lies. A comparison is ``decided`` when its interval
+excludes 0 (``winner`` names the better strategy) or lies within
+``+-margin`` (``winner`` is ``tie``: a conservative two-one-sided-tests
+equivalence). One paired seed decides nothing: no interval, ``undecided``.
+
+``seeds_needed`` is how many paired seeds would decide a difference of
+``margin`` at the observed paired spread ``sd``, with 80 % power at the first
+Holm step's level: the smallest n with (t(1 - a/2, n-1) + t(0.8, n-1)) *
+sd / sqrt(n) <= margin (the t-based normal approximation of a paired t-test's
+power; it trusts ``sd``, itself a noisy estimate from few seeds).
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench.report.levels import strategy_order, with_sweep
+from bench.schema import Decide
+from bench.store import read_json_or_none
+
+COLUMNS = ["phi", "strategy", "versus", "diff", "low", "high", "p_value", "seeds", "decided",
+           "winner"]  # fmt: skip
+EXTRAS = ["sweep", "sd", "p_raw", "confidence", "seeds_needed", "kind"]
+BASELINE = "baseline"
+POWER = 0.8
+MAX_SEEDS_NEEDED = 1000  # beyond this the estimate is "more than 1000" (NaN)
+
+
+def settings(sweep_dirs: list[Path]) -> tuple[Decide, int]:
+    """The ``decide`` section and number of looks a sweep recorded in its ``sweep.json``
+    (:mod:`bench.sweep.rounds`); the defaults and one look when none did."""
+    for folder in sweep_dirs:
+        record = (read_json_or_none(Path(folder) / "sweep.json") or {}).get("decide")
+        if isinstance(record, dict):
+            try:
+                looks = max(1, int(record.get("looks", 1)))
+                fields = {k: v for k, v in record.items() if k in Decide.model_fields}
+                return Decide.model_validate(fields), looks
+            except (TypeError, ValueError):  # a hand-edited manifest: the defaults
+                continue
+    return Decide(), 1
+
+
+def paired_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Top-1 of ``ok`` points: one row per (sweep, phi, seed), one column per strategy."""
+    table = with_sweep(table)
+    ok = table[(table["status"] == "ok")].copy()
+    ok["top1"] = pd.to_numeric(ok["top1"], errors="coerce")
+    ok["phi"] = pd.to_numeric(ok["phi"], errors="coerce")
+    ok = ok.dropna(subset=["top1", "phi"])
+    wide = ok.pivot_table(index=["sweep", "phi", "seed"], columns="strategy", values="top1")
+    return wide[strategy_order(wide.columns)]
+
+
+def comparisons(table: pd.DataFrame) -> list[tuple[str, float, str, str, np.ndarray]]:
+    """(sweep, phi, strategy, versus, paired differences) for every comparison of every level."""
+    wide = paired_table(table)
+    out = []
+    for (sweep, phi), level in wide.groupby(level=["sweep", "phi"], sort=True):
+        if phi == 0:
+            continue
+        level = level.droplevel(["sweep", "phi"]).dropna(axis=1, how="all")
+        for a, b in combinations(level.columns, 2):
+            pair = level[[a, b]].dropna()
+            out.append((sweep, phi, b, a, (pair[b] - pair[a]).to_numpy(float)))
+        base = _baseline(wide, sweep)
+        if base is None:
+            continue
+        for strategy in level.columns:
+            pair = pd.concat([level[strategy], base], axis=1, join="inner").dropna()
+            diffs = (pair.iloc[:, 0] - pair.iloc[:, 1]).to_numpy(float)
+            out.append((sweep, phi, strategy, BASELINE, diffs))
+    return out
+
+
+def _baseline(wide: pd.DataFrame, sweep: str) -> pd.Series | None:
+    """The phi = 0 top-1 per seed (every strategy's phi 0 point is the same training)."""
+    try:
+        level = wide.loc[(sweep, 0.0)]
+    except KeyError:
+        return None
+    values = level.mean(axis=1, skipna=True).dropna()
+    return values if len(values) else None
+
+
+def t_test(diffs: np.ndarray) -> tuple[float, float, float]:
+    """Mean, standard deviation and two-sided paired t-test p-value of ``diffs`` (n >= 2)."""
+    from scipy.stats import t
+
+    n, mean = len(diffs), float(np.mean(diffs))
+    sd = float(np.std(diffs, ddof=1))
+    if sd == 0:
+        return mean, 0.0, 1.0 if mean == 0 else 0.0
+    stat = mean / (sd / math.sqrt(n))
+    return mean, sd, float(2 * t.sf(abs(stat), n - 1))
+
+
+def seeds_needed(sd: float, margin: float, alpha: float, seeds: int) -> float:
+    """Paired seeds that would decide a ``margin`` difference at spread ``sd`` (module doc)."""
+    from scipy.stats import t
+
+    if not math.isfinite(sd):
+        return math.nan
+    if sd == 0:
+        return float(max(2, seeds))
+    n = np.arange(2, MAX_SEEDS_NEEDED + 1)
+    reach = (t.ppf(1 - alpha / 2, n - 1) + t.ppf(POWER, n - 1)) * sd / np.sqrt(n)
+    enough = n[reach <= margin]
+    return float(enough[0]) if len(enough) else math.nan
+
+
+def decisions(table: pd.DataFrame, decide: Decide | None = None, looks: int = 1) -> pd.DataFrame:
+    """Every comparison of every level: :data:`COLUMNS` then :data:`EXTRAS` (module doc).
+
+    ``decide`` is the config section (margin, confidence); ``looks`` the number of looks an
+    adaptive sweep may take at a level (alpha is split evenly over them).
+    """
+    decide = decide or Decide()
+    rows = [_row(*c) for c in comparisons(table)]
+    frame = pd.DataFrame(rows, columns=COLUMNS + EXTRAS)
+    if frame.empty:
+        return frame
+    alpha = (1 - decide.confidence) / max(1, looks)
+    groups = frame.groupby(["sweep", "phi"], sort=False)
+    parts = [_holm(level, alpha, decide.margin, max(1, looks)) for _, level in groups]
+    frame = pd.concat(parts).sort_values(["sweep", "phi"], kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def _row(sweep: str, phi: float, strategy: str, versus: str, diffs: np.ndarray) -> dict:
+    n = len(diffs)
+    mean = float(np.mean(diffs)) if n else math.nan
+    sd, p = (t_test(diffs)[1:]) if n >= 2 else (math.nan, math.nan)
+    kind = "baseline" if versus == BASELINE else "pair"
+    return {"sweep": sweep, "phi": float(phi), "strategy": strategy, "versus": versus,
+            "diff": mean, "seeds": n, "sd": sd, "p_raw": p, "kind": kind}  # fmt: skip
+
+
+def _holm(level: pd.DataFrame, alpha: float, margin: float, looks: int) -> pd.DataFrame:
+    """Holm's step-down over the testable comparisons of one level; intervals at Holm's levels."""
+    from scipy.stats import t
+
+    level = level.copy()
+    level[["low", "high", "p_value", "confidence", "seeds_needed"]] = math.nan
+    level["decided"], level["winner"] = False, ""
+    testable = level[level["seeds"] >= 2].sort_values("p_raw", kind="stable")
+    m, stopped_at = len(testable), None
+    for rank, (index, row) in enumerate(testable.iterrows()):
+        step = alpha / (m - rank) if stopped_at is None else stopped_at
+        if stopped_at is None and not row["p_raw"] < step:
+            stopped_at = step
+        n = int(row["seeds"])
+        half = float(t.ppf(1 - step / 2, n - 1)) * row["sd"] / math.sqrt(n)
+        # a difference of two top-1 fractions lies in [-1, 1]; clipping decides nothing
+        ends = [max(-1.0, row["diff"] - half), min(1.0, row["diff"] + half), 1 - step]
+        level.loc[index, ["low", "high", "confidence"]] = ends
+        level.loc[index, "seeds_needed"] = seeds_needed(row["sd"], margin, alpha / m, n)
+    raw = testable["p_raw"].to_numpy(float) * looks
+    adjusted = np.maximum.accumulate(np.minimum(1.0, raw * (m - np.arange(m))))
+    level.loc[testable.index, "p_value"] = adjusted
+    for index, row in level.loc[testable.index].iterrows():
+        level.loc[index, ["decided", "winner"]] = verdict(row, margin)
+    return level[COLUMNS + EXTRAS]
+
+
+def verdict(row: pd.Series, margin: float) -> tuple[bool, str]:
+    """(decided, winner): the interval excludes 0 (the better one wins), lies within +-margin
+    (``tie``), or neither (undecided, "")."""
+    low, high = row["low"], row["high"]
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return False, ""
+    if low > 0 or high < 0:
+        return True, str(row["strategy"] if low > 0 else row["versus"])
+    if -margin <= low and high <= margin:
+        return True, "tie"
+    return False, ""
+
+
+def ranking_rows(level: pd.DataFrame) -> pd.DataFrame:
+    """The comparisons that decide a level's ranking: its strategy pairs, or, with one strategy
+    at the level, that strategy against the baseline."""
+    pairs = level[level["kind"] == "pair"]
+    return pairs if len(pairs) else level
+
+
+def level_decided(frame: pd.DataFrame) -> pd.Series:
+    """Whether each (sweep, phi) level's ranking is decided (every ranking row decided)."""
+    if frame.empty:
+        return pd.Series(dtype=bool)
+    grouped = frame.groupby(["sweep", "phi"], sort=False)
+    return grouped.apply(lambda lv: bool(ranking_rows(lv)["decided"].all()), include_groups=False)
+
+
+def winners(frame: pd.DataFrame) -> pd.DataFrame:
+    """(sweep, phi, strategy): a level's decided winner, one that won each of its pairs there."""
+    found = []
+    pairs = frame[frame["kind"] == "pair"] if len(frame) else frame
+    for (sweep, phi), level in pairs.groupby(["sweep", "phi"], sort=False):
+        for strategy in set(level["strategy"]) | set(level["versus"]):
+            mine = level[(level["strategy"] == strategy) | (level["versus"] == strategy)]
+            if mine["decided"].all() and (mine["winner"] == strategy).all():
+                found.append({"sweep": sweep, "phi": phi, "strategy": strategy})
+    return pd.DataFrame(found, columns=["sweep", "phi", "strategy"])
