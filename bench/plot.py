@@ -140,6 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     for line in report.problems:
         print(f"warning: {line}", file=sys.stderr)
     print("\n".join(describe(report)))
+    for line in report.findings:
+        print(line)
 
 
 if __name__ == "__main__":

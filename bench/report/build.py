@@ -14,6 +14,8 @@ atomically, under ``<out>`` (the sweep folder for one sweep; ``--out`` or
     tables/results_table.{md,tex}                 EfficientNet's Table 3 layout
     tables/fits.{csv,md,tex}                      err = a * MACs^-b per strategy
     tables/ranking_by_budget.{csv,md}             with the by-budget figure
+    figures/compute_frontier.*, tables/frontier.{csv,md}, tables/frontier_fits.csv
+                                                  with it too: the compute frontier (findings)
 
 Figures are written in ``plot.formats``; module by module: results (reading),
 levels (pooling seeds), flags, style, cost, pareto, tables, compare, budgets,
@@ -59,6 +61,7 @@ class Report:
     problems: list[str] = field(
         default_factory=list
     )  # bench.train.diagnostics.problems (not logged)
+    findings: list[str] = field(default_factory=list)  # crossovers, held-out checks (printed)
 
 
 def build_report(
@@ -204,11 +207,25 @@ def _comparisons(report: Report, prep: Any, results: dict[str, list[dict]]) -> N
         text = budget_caption(prep)
         report.figures[name] = save_and_close(fig, figures, name, options.formats, text)
         report.tables |= write_ranking(prep, found.budgets, report.out_dir / "tables")
+        _frontier(report, prep, found.budgets)
     if found.by_family:
         name = "top1_by_family"
         fig = plot_top1_by_family(prep)
         text = family_caption(prep)
         report.figures[name] = save_and_close(fig, figures, name, options.formats, text)
+
+
+def _frontier(report: Report, prep: Any, budgets: dict[str, str]) -> None:
+    """The compute frontier, its crossovers and the fits checked on the largest budget."""
+    from bench.report.frontier import write_frontier
+    from bench.report.frontier_fits import fit_frontier, fit_lines, write_frontier_fits
+
+    tables, figures, lines, levels = write_frontier(prep, budgets, report.out_dir)
+    report.tables |= tables
+    report.figures["compute_frontier"] = figures
+    fits = fit_frontier(levels, prep.points, budgets)
+    report.tables |= write_frontier_fits(fits, report.out_dir)
+    report.findings += lines + fit_lines(fits)
 
 
 def _problems(report: Report, table: pd.DataFrame) -> None:

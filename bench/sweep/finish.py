@@ -109,5 +109,7 @@ def report_sweep(sweep_dir: Path, logger: Any, plot: Any) -> Any:
 
     report = build_report([Path(sweep_dir)], options=plot)
     log.info("figures and tables in %s", report.out_dir)
+    for line in report.findings:
+        log.info("%s", line)
     log_sweep_summary(logger, Path(sweep_dir), report)
     return report
