@@ -82,6 +82,8 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cam-images", dest="cam_images", type=int, metavar="N",
                    help=_doc("cam_images"))  # fmt: skip
+    p.add_argument("--test-resolution", dest="test_resolution", choices=("train", "best"),
+                   help=_doc("test_resolution"))  # fmt: skip
     return p
 
 

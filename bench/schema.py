@@ -195,6 +195,19 @@ class Plot(Section):
     """Figure width: one column (3.4 in) or two (7.0 in) of a two-column paper."""
     caption: bool = True
     """Print the caption on the figure too (it is always written beside it as .txt)."""
+    test_resolution: Literal["train", "best"] = "train"
+    """Top-1 of each point at its training side (train) or at its best test side of
+    eval.test_scales (best: the captions say so; points without it keep their top-1)."""
+
+
+class Eval(Section):
+    """``eval.*``: how a trained point is evaluated at the end (bench.train.test_resolution)."""
+
+    test_scales: list[Annotated[float, Field(gt=0, le=4)]] = [1.0, 1.15, 1.3]
+    """Multipliers of the point's resolution it is also tested at after training, rounded
+    like resolutions; the training side is always one (top1 stays its value). Networks
+    trained on random crops often score higher tested larger (FixRes). [] or [1]: only the
+    training side."""
 
 
 class Search(Section):
@@ -313,6 +326,7 @@ class Run(Section):
     logger: Logger = Logger()
     plan: Plan = Plan()
     plot: Plot = Plot()
+    eval: Eval = Eval()
     model: SerializeAsAny[ModelConfig]
     data: SerializeAsAny[DataConfig]
     strategy: Any
@@ -328,5 +342,7 @@ class Run(Section):
         return phi
 
 
-SECTIONS = {"train": Train, "logger": Logger, "plan": Plan, "plot": Plot}
+SECTIONS = {
+    "train": Train, "logger": Logger, "plan": Plan, "plot": Plot, "eval": Eval,
+}  # fmt: skip
 TOP_LEVEL = ("phi", "seed", "device", "threads", "runs_dir", "sweep")

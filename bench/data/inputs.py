@@ -61,3 +61,18 @@ def make_batches(
     train = kind(data.train, resolution, batch, train=True, seed=seed, shard=shard, **common)
     test = kind(data.test, resolution, eval_batch, train=False, seed=seed, **common)
     return train, test
+
+
+def held_out_batches(
+    data: Data,
+    resolution: int,
+    eval_batch: int,
+    device: torch.device,
+    channels_last: bool,
+    preprocess: Preprocess = Preprocess(),
+) -> Any:
+    """The held-out batches alone at ``resolution`` (testing a trained point at another side)."""
+    mean, std = normalisation(data, preprocess)
+    kind = DeviceBatches if isinstance(data.test, ImageSet) else StreamBatches
+    return kind(data.test, resolution, eval_batch, device=device, train=False, seed=0, mean=mean,
+                std=std, channels_last=channels_last, preprocess=preprocess)  # fmt: skip

@@ -80,7 +80,13 @@ def build_report(
     figures.
     """
     from bench.report.prepared import prepare
-    from bench.report.results import default_out_dir, load_sweeps, select_strategies, write_csv
+    from bench.report.results import (
+        at_test_resolution,
+        default_out_dir,
+        load_sweeps,
+        select_strategies,
+        write_csv,
+    )
 
     sweep_dirs = [Path(d) for d in sweep_dirs]
     if not sweep_dirs:
@@ -88,7 +94,7 @@ def build_report(
     loaded = load_sweeps(sweep_dirs)
     out = Path(out_dir) if out_dir is not None else default_out_dir(sweep_dirs)
     csv = write_csv(loaded.table, out / "results.csv")
-    table = select_strategies(loaded.table, strategies)
+    table = at_test_resolution(select_strategies(loaded.table, strategies), options.test_resolution)
     kept = set(table["strategy"])
     results = {s: [r for r in rs if r.get("strategy") in kept] for s, rs in loaded.results.items()}
     prep = prepare(table, loaded.missing, options)

@@ -151,7 +151,8 @@ def plot_frontier(prep: Prepared, levels: pd.DataFrame, lines: list[str]) -> Fig
     points = prep.points[prep.points["status"] == "ok"]
     with plt.rc_context(RC):
         options = prep.options
-        fig, (ax,) = new_figure(frontier_caption(levels, lines), options.caption, options.width)
+        text = frontier_caption(levels, lines, best(prep))
+        fig, (ax,) = new_figure(text, options.caption, options.width)
         for strategy in strategy_order(levels["strategy"]):
             color, marker = prep.colors[strategy], prep.markers[strategy]
             mine = points[points["strategy"] == strategy]
@@ -172,14 +173,21 @@ def plot_frontier(prep: Prepared, levels: pd.DataFrame, lines: list[str]) -> Fig
     return fig
 
 
-def frontier_caption(levels: pd.DataFrame, lines: list[str]) -> str:
-    """What the frontier figure shows, and its crossovers."""
+def frontier_caption(levels: pd.DataFrame, lines: list[str], best: bool = False) -> str:
+    """What the frontier figure shows (``best``: at each point's best test side), and its
+    crossovers."""
     budgets = ", ".join(dict.fromkeys(levels.sort_values("epochs")["budget"].dropna()))
+    tested = " · top-1 at each point's best test resolution" if best else ""
     return (
-        f"Compute frontier · budgets: {budgets} · faint marks: every seed · lines: each "
+        f"Compute frontier · budgets: {budgets}{tested} · faint marks: every seed · lines: each "
         f"strategy's envelope (best so far) · grey: overall frontier · dotted: crossovers\n"
         + "; ".join(lines)
     )
+
+
+def best(prep: Prepared) -> bool:
+    """Whether top-1 is each point's at its best test side (``plot.test_resolution=best``)."""
+    return "top1_tested_at" in prep.points
 
 
 def write_frontier(
@@ -195,6 +203,7 @@ def write_frontier(
     atomic_write_text(paths["frontier_csv"], table.to_csv(index=False))
     atomic_write_text(paths["frontier_markdown"], frontier_markdown(levels, lines))
     fig = plot_frontier(prep, levels, lines)
-    figures = save_and_close(fig, Path(out_dir) / "figures", "compute_frontier",
-                             prep.options.formats, frontier_caption(levels, lines))  # fmt: skip
+    text = frontier_caption(levels, lines, best(prep))
+    out = Path(out_dir) / "figures"
+    figures = save_and_close(fig, out, "compute_frontier", prep.options.formats, text)
     return paths, figures, lines, levels

@@ -56,6 +56,7 @@ class Outcome:
     inference_images_per_sec: float | None = None
     peak_memory_mb: float | None = None
     trained_by: str | None = None
+    top1_by_test_resolution: dict[str, float] | None = None  # bench.train.test_resolution
 
     def to_json(self) -> dict[str, Any]:
         """For ``outcome.json``."""

@@ -26,7 +26,7 @@ from bench.config.compose import hydra_job
 from bench.config.validate import validate
 from bench.data import Data, load_data
 from bench.data.batches import Preprocess
-from bench.data.inputs import make_batches, preprocessing
+from bench.data.inputs import held_out_batches, make_batches, preprocessing
 from bench.errors import UserError, fail
 from bench.hardware import distributed as ddp
 from bench.hardware.device import device_info, prepare, resolve_device, traits
@@ -48,7 +48,7 @@ from bench.store import (
 from bench.sweep.claims import reuse_or_claim
 from bench.track.tracker import Tracker, warm_up
 from bench.train.inference import PeakMemory, measure_inference
-from bench.train.loop import Outcome, Setup, fit, new_state
+from bench.train.loop import Outcome, Setup, autocast_for, evaluate, fit, new_state
 from bench.train.progress import Progress
 from bench.train.record import (
     FINAL,
@@ -58,6 +58,7 @@ from bench.train.record import (
     record,
     record_failure,
 )
+from bench.train.test_resolution import top1_by_side
 
 log = logging.getLogger("bench.run")
 
@@ -213,6 +214,11 @@ def train(
                                 channels_last, amp)  # fmt: skip
         cost |= {k: run[k] for k in ("latency_ms", "inference_images_per_sec")}
         outcome.timings["inference"] = time.perf_counter() - tic
+        tic = time.perf_counter()
+        cost["top1_by_test_resolution"] = test_resolutions(
+            config, eval_model, data, resolution, outcome, device, channels_last, amp
+        )
+        outcome.timings["test_resolutions"] = time.perf_counter() - tic
     outcome = replace(
         outcome,
         **cost,
@@ -228,6 +234,26 @@ def train(
         if config.logger.log_checkpoints:
             tracker.log_checkpoint(paths.checkpoint)
     return outcome
+
+
+def test_resolutions(
+    config: Run,
+    model: torch.nn.Module,
+    data: Data,
+    resolution: int,
+    outcome: Outcome,
+    device: torch.device,
+    channels_last: bool,
+    amp: bool,
+) -> dict[str, float]:
+    """Top-1 at each side of ``eval.test_scales`` (bench.train.test_resolution)."""
+    preprocess, batch = Preprocess.of(config.data), config.train.eval_batch_size
+    autocast = autocast_for(device, amp)
+    return top1_by_side(
+        model, resolution, config.eval.test_scales, config.model.min_resolution, outcome.top1,
+        lambda side: held_out_batches(data, side, batch, device, channels_last, preprocess),
+        lambda m, batches: evaluate(m, batches, autocast),
+    )  # fmt: skip
 
 
 def training_key(

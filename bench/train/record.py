@@ -95,8 +95,12 @@ class PointResult:
     resumed_from_step: int | None = _key()  # 0 unless it continued from a checkpoint
     drop_rate: float | None = _key(summary=True)  # dropout this point used (train.regularization)
     drop_path_rate: float | None = _key(summary=True)  # stochastic depth this point used
+    # -- testing at other sides (bench.train.test_resolution) ---------------------------------
+    best_test_resolution: int | None = _key(summary=True)  # side of the best top-1 tested
+    top1_at_best_test_resolution: float | None = _key(summary=True)  # top-1 there (plot --test-)
     # -- details (result.json only) -------------------------------------------------------------
     device: dict[str, Any] | None = _key()  # type, name, world_size, threads (flattened in CSV)
+    top1_by_test_resolution: dict[str, float] | None = _key(nested=True)  # side (str) -> top-1
     timings: dict[str, float] | None = _key(nested=True)  # seconds per phase of the job
     budget_detail: dict[str, Any] | None = _key(nested=True)  # bench.scaling.budget.Budget
     history: list[dict[str, Any]] | None = _key(nested=True)  # one entry per evaluation
@@ -218,6 +222,7 @@ def record(
         resumed_from_step=outcome.resumed_from_step,
         drop_rate=config.model.drop_rate,
         drop_path_rate=config.model.drop_path_rate,
+        **sides_fields(outcome.top1_by_test_resolution),
         device=outcome.device,
         timings={**timings, **outcome.timings, "job_wall": wall},
         budget_detail=budget.as_dict(),
@@ -226,6 +231,18 @@ def record(
         config=config_record(config),
         versions=versions(),
     )
+
+
+def sides_fields(by_side: dict[str, float] | None) -> dict[str, Any]:
+    """The three test-resolution keys from the outcome's top-1 by side (None when not tested)."""
+    from bench.train.test_resolution import best_side
+
+    best = best_side(by_side)
+    return {
+        "top1_by_test_resolution": by_side,
+        "best_test_resolution": best,
+        "top1_at_best_test_resolution": None if best is None else by_side[str(best)],  # type: ignore[index]
+    }
 
 
 def record_failure(config: Run, paths: PointPaths, reason: str) -> None:
