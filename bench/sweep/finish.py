@@ -17,6 +17,7 @@ The sweeper (``hydra_plugins/scalebench``) calls these around Hydra's launch:
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,19 +32,25 @@ from bench.store import atomic_write_json, read_json_or_none
 log = logging.getLogger("bench.sweep")
 
 
-def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictConfig]) -> None:
-    """Validate every job's config (composed by ``compose_one``); exit 1 on the first problem."""
+def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictConfig]) -> list[Path]:
+    """Validate every job's config (composed by ``compose_one``); exit 1 on the first problem.
+    Returns the sweep folders the jobs write to, in order (several when a multirun sweeps
+    a key the sweep's name holds, such as ``train.epochs=1,2,4``)."""
     from bench.config.validate import validate
     from bench.hardware.device import resolve_device
+    from bench.store import sweep_dir
     from bench.track.tracker import resolve_mode
 
+    folders: dict[Path, None] = {}
     try:
         for cfg in compose_jobs(jobs, compose_one):
             config = validate(cfg)
             resolve_device(config.device)
             resolve_mode(config.logger)
+            folders[sweep_dir(config.runs_dir, config.sweep)] = None
     except UserError as exc:
         fail(str(exc))
+    return list(folders)
 
 
 def write_manifest(
@@ -66,13 +73,24 @@ def read_results(sweep_dir: Path) -> dict[str, dict[str, Any] | None]:
     return {p.parent.name: read_json_or_none(p) for p in paths}
 
 
-def finish(sweep_dir: Path, config: DictConfig) -> None:
+def finish(sweep_dir: Path, config: DictConfig, sweep_dirs: list[Path] | None = None) -> None:
     """Report the sweep, say what is wrong with it, and exit 1 unless every point is ``ok``.
 
     A point that is still improving, not above chance or off its MAC target
-    is a warning line, not a failure: the sweep did what was asked.
+    is a warning line, not a failure: the sweep did what was asked. A multirun
+    that wrote several sweep folders (``sweep_dirs``, say one per budget) reports
+    each, then all of them together (:func:`report_together`).
     """
-    from bench.schema import Logger, Plot
+    dirs = [Path(d) for d in sweep_dirs or [sweep_dir]]
+    failures = [line for d in dirs if (line := finish_one(d, config))]
+    if len(dirs) > 1:
+        report_together(dirs, config)
+    if failures:
+        fail("; ".join(failures))
+
+
+def finish_one(sweep_dir: Path, config: DictConfig) -> str:
+    """Report one sweep folder and log its problems; the failure line ("" when all ok)."""
     from bench.train.diagnostics import problems
 
     results = read_results(sweep_dir)
@@ -83,22 +101,55 @@ def finish(sweep_dir: Path, config: DictConfig) -> None:
     counts = ", ".join(f"{len(v)} {k}" for k, v in sorted(by_status.items()))
     log.info("sweep %s: %s", sweep_dir, counts or "no results")
     try:
-        logger = Logger.model_validate(OmegaConf.to_container(config.logger, resolve=True))
-        plot = Plot.model_validate(OmegaConf.to_container(config.plot, resolve=True))
-        report_sweep(sweep_dir, logger, plot)
+        report_sweep(sweep_dir, *sections(config))
     except Exception as exc:  # the results are safe on disk; `bench.plot` can retry
         log.warning("no report for %s: %s", sweep_dir, " ".join(str(exc).split()))
     for line in problems([r for r in results.values() if r]):
         log.warning("%s", line)
     total = sum(len(v) for v in by_status.values())
     bad = {k: v for k, v in by_status.items() if k != "ok"}
-    if bad:
-        named = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(bad.items()))
-        count = total - len(by_status.get("ok", []))
-        fail(
-            f"{count} of {total} points did not finish ok ({named}); "
-            f"their result.json files under {sweep_dir} say why"
-        )
+    if not bad:
+        return ""
+    named = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(bad.items()))
+    count = total - len(by_status.get("ok", []))
+    return (
+        f"{count} of {total} points did not finish ok ({named}); "
+        f"their result.json files under {sweep_dir} say why"
+    )
+
+
+def sections(config: DictConfig) -> tuple[Any, Any]:
+    """The validated ``logger`` and ``plot`` sections of the multirun's config."""
+    from bench.schema import Logger, Plot
+
+    logger = Logger.model_validate(OmegaConf.to_container(config.logger, resolve=True))
+    return logger, Plot.model_validate(OmegaConf.to_container(config.plot, resolve=True))
+
+
+def combined_name(names: list[str]) -> str:
+    """One folder name for several sweeps: their common start and each one's rest,
+    ``tiny-shapes-epochs1``, ``...2``, ``...4`` -> ``tiny-shapes-epochs1,2,4``."""
+    common = os.path.commonprefix(names)
+    if not common:
+        return "+".join(names)
+    return common + ",".join(n[len(common) :] for n in names)
+
+
+def report_together(sweep_dirs: list[Path], config: DictConfig) -> Path | None:
+    """The report of all the multirun's sweeps in one folder beside them, named for the set
+    (with ranking by budget, the compute frontier and its fits when they differ in budget)."""
+    from bench.report import build_report
+
+    out = sweep_dirs[0].parent / combined_name([d.name for d in sweep_dirs])
+    try:
+        report = build_report(sweep_dirs, out_dir=out, options=sections(config)[1])
+    except Exception as exc:  # each sweep's own report stands; `bench.plot` can retry
+        log.warning("no combined report in %s: %s", out, " ".join(str(exc).split()))
+        return None
+    log.info("the %d sweeps together: figures and tables in %s", len(sweep_dirs), out)
+    for line in report.findings:
+        log.info("%s", line)
+    return out
 
 
 def report_sweep(sweep_dir: Path, logger: Any, plot: Any) -> Any:

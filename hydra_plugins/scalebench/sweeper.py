@@ -52,14 +52,14 @@ class ScalebenchSweeper(BasicSweeper):
 
         assert self.config is not None
         jobs = [job for batch in self.jobs(arguments) for job in batch]
-        self.check(jobs)
+        sweep_dirs = self.check(jobs)
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         overrides = list(OmegaConf.select(self.config, "hydra.overrides.task") or [])
         write_manifest(sweep_dir, str(self.config.sweep), len(jobs), overrides)
         returns = self.launch_all(jobs)
-        finish(sweep_dir, self.config)
+        finish(sweep_dir, self.config, sweep_dirs)
         return [returns]
 
     def jobs(self, arguments: list[str]) -> list[list[list[str]]]:
@@ -67,13 +67,14 @@ class ScalebenchSweeper(BasicSweeper):
         params = [f"{k}={v}" for k, v in (self.params or {}).items()]
         return [split_sweep(params + list(arguments))]
 
-    def check(self, jobs: Sequence[Sequence[str]]) -> None:
-        """Compose and validate every job; the first bad value ends the command (exit 1)."""
+    def check(self, jobs: Sequence[Sequence[str]]) -> list[Path]:
+        """Compose and validate every job; the first bad value ends the command (exit 1).
+        Returns the sweep folders the jobs write to."""
         from bench.sweep.finish import check_jobs
 
         assert self.hydra_context is not None and self.config is not None
         loader, master = self.hydra_context.config_loader, self.config
-        check_jobs(
+        return check_jobs(
             [list(j) for j in jobs],
             lambda overrides: loader.load_sweep_config(
                 master_config=master, sweep_overrides=overrides
