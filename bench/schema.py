@@ -305,6 +305,9 @@ class DataConfig(Section):
     evaluation resizes to resolution / crop_pct and takes the centre crop)."""
     crop_pct: float = Field(0.875, gt=0, le=1)
     """random_resized_crop's evaluation crop: the centre crop_pct of the resized image."""
+    val_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """Part of the training split held out for validation (never trained on), the same images
+    for every point and seed; each point then records val_top1. 0: no validation split."""
 
 
 class Run(Section):

@@ -70,9 +70,12 @@ def held_out_batches(
     device: torch.device,
     channels_last: bool,
     preprocess: Preprocess = Preprocess(),
+    split: ImageSet | None = None,
 ) -> Any:
-    """The held-out batches alone at ``resolution`` (testing a trained point at another side)."""
+    """Held-out batches alone at ``resolution``: of the test split (testing a trained point at
+    another side), or of ``split`` (the validation split)."""
     mean, std = normalisation(data, preprocess)
-    kind = DeviceBatches if isinstance(data.test, ImageSet) else StreamBatches
-    return kind(data.test, resolution, eval_batch, device=device, train=False, seed=0, mean=mean,
+    split = data.test if split is None else split
+    kind = DeviceBatches if isinstance(split, ImageSet) else StreamBatches
+    return kind(split, resolution, eval_batch, device=device, train=False, seed=0, mean=mean,
                 std=std, channels_last=channels_last, preprocess=preprocess)  # fmt: skip

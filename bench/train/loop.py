@@ -57,6 +57,7 @@ class Outcome:
     peak_memory_mb: float | None = None
     trained_by: str | None = None
     top1_by_test_resolution: dict[str, float] | None = None  # bench.train.test_resolution
+    val_top1: float | None = None  # on the validation split (data.val_fraction)
 
     def to_json(self) -> dict[str, Any]:
         """For ``outcome.json``."""

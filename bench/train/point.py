@@ -219,6 +219,13 @@ def train(
             config, eval_model, data, resolution, outcome, device, channels_last, amp
         )
         outcome.timings["test_resolutions"] = time.perf_counter() - tic
+        if data.val is not None:
+            cost["val_top1"] = evaluate(
+                eval_model,
+                held_out_batches(data, resolution, recipe.eval_batch_size, device, channels_last,
+                                 Preprocess.of(config.data), data.val),
+                autocast_for(device, amp),
+            )[0]  # fmt: skip
     outcome = replace(
         outcome,
         **cost,

@@ -98,6 +98,7 @@ class PointResult:
     # -- testing at other sides (bench.train.test_resolution) ---------------------------------
     best_test_resolution: int | None = _key(summary=True)  # side of the best top-1 tested
     top1_at_best_test_resolution: float | None = _key(summary=True)  # top-1 there (plot --test-)
+    val_top1: float | None = _key(summary=True)  # on the validation split (data.val_fraction)
     # -- details (result.json only) -------------------------------------------------------------
     device: dict[str, Any] | None = _key()  # type, name, world_size, threads (flattened in CSV)
     top1_by_test_resolution: dict[str, float] | None = _key(nested=True)  # side (str) -> top-1
@@ -223,6 +224,7 @@ def record(
         drop_rate=config.model.drop_rate,
         drop_path_rate=config.model.drop_path_rate,
         **sides_fields(outcome.top1_by_test_resolution),
+        val_top1=outcome.val_top1,
         device=outcome.device,
         timings={**timings, **outcome.timings, "job_wall": wall},
         budget_detail=budget.as_dict(),
