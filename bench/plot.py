@@ -84,6 +84,8 @@ def parser() -> argparse.ArgumentParser:
                    help=_doc("cam_images"))  # fmt: skip
     p.add_argument("--trust-code", dest="trust_code", action="store_true", default=None,
                    help=_doc("trust_code"))  # fmt: skip
+    p.add_argument("--test-resolution", dest="test_resolution", choices=("train", "best"),
+                   help=_doc("test_resolution"))  # fmt: skip
     return p
 
 
@@ -142,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     for line in report.problems:
         print(f"warning: {line}", file=sys.stderr)
     print("\n".join(describe(report)))
-    for line in report.verdicts:  # one "phi=<level>:" line per level (bench.report.verdicts)
+    for line in report.verdicts + report.findings:  # verdicts per level; frontier crossovers
         print(line)
 
 

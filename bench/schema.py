@@ -162,6 +162,9 @@ class Plot(Section):
     """Import the model builders and strategy classes that result files name, outside
     scalebench's own (the CAM grid needs them); off: those maps are skipped with a line
     saying so. The end of a sweep trusts the configs its user composed."""
+    test_resolution: Literal["train", "best"] = "train"
+    """Top-1 of each point at its training side (train) or at its best test side of
+    eval.test_scales (best: the captions say so; points without it keep their top-1)."""
 
 
 class Decide(Section):
@@ -176,6 +179,16 @@ class Decide(Section):
     confidence: float = Field(0.95, gt=0.5, lt=1)
     """Family-wise confidence of a level's verdicts (Holm across its comparisons, and split
     over the rounds of an adaptive sweep)."""
+
+
+class Eval(Section):
+    """``eval.*``: how a trained point is evaluated at the end (bench.train.test_resolution)."""
+
+    test_scales: list[Annotated[float, Field(gt=0, le=4)]] = [1.0, 1.15, 1.3]
+    """Multipliers of the point's resolution it is also tested at after training, rounded
+    like resolutions; the training side is always one (top1 stays its value). Networks
+    trained on random crops often score higher tested larger (FixRes). [] or [1]: only the
+    training side."""
 
 
 class Search(Section):
@@ -273,6 +286,9 @@ class DataConfig(Section):
     evaluation resizes to resolution / crop_pct and takes the centre crop)."""
     crop_pct: float = Field(0.875, gt=0, le=1)
     """random_resized_crop's evaluation crop: the centre crop_pct of the resized image."""
+    val_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """Part of the training split held out for validation (never trained on), the same images
+    for every point and seed; each point then records val_top1. 0: no validation split."""
 
 
 class Run(Section):
@@ -296,6 +312,7 @@ class Run(Section):
     plan: Plan = Plan()
     plot: Plot = Plot()
     decide: Decide = Decide()
+    eval: Eval = Eval()
     model: SerializeAsAny[ModelConfig]
     data: SerializeAsAny[DataConfig]
     strategy: Any
@@ -311,5 +328,7 @@ class Run(Section):
         return phi
 
 
-SECTIONS = {"train": Train, "logger": Logger, "plan": Plan, "plot": Plot, "decide": Decide}
+SECTIONS = {
+    "train": Train, "logger": Logger, "plan": Plan, "plot": Plot, "decide": Decide, "eval": Eval,
+}  # fmt: skip
 TOP_LEVEL = ("phi", "seed", "device", "threads", "runs_dir", "sweep")

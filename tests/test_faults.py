@@ -155,7 +155,7 @@ def test_the_end_of_a_sweep_names_a_point_whose_result_was_never_written(tmp_pat
                                "cam_images": 0}})  # fmt: skip
     expected = ("depth_phi0_seed0", "depth_phi1_seed0", "depth_phi2_seed0")
     with pytest.raises(SystemExit):
-        finish(sweep, config, Checked(points=expected))
+        finish(sweep, config, Checked(points=tuple(sweep / name for name in expected)))
     assert (sweep / "figures" / "top1_vs_macs.png").exists()
     (line,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert "1 of 3 points did not finish ok (missing: depth_phi2_seed0)" in line

@@ -57,6 +57,7 @@ class Data:
     skipped: int  # unreadable image files skipped at decode time
     description: str  # one line, for logs and result.json
     identity: dict[str, Any]  # what decides the images: part of a point's training key
+    val: ImageSet | None = None  # held out of train by data.val_fraction (bench.data.validation)
 
 
 # The loaders import the dataclasses above, so they are imported after them.
@@ -87,8 +88,11 @@ def check_data(data: DataConfig) -> None:
 
 
 def load_data(data: DataConfig) -> Data:
-    """Load the dataset a validated ``data`` config describes."""
-    return KINDS[data.kind][1](data)
+    """Load the dataset a validated ``data`` config describes, ``data.val_fraction`` of its
+    training split held out for validation."""
+    from bench.data.validation import split_validation
+
+    return split_validation(KINDS[data.kind][1](data), data.val_fraction)
 
 
 def num_classes(data: DataConfig) -> int:

@@ -61,3 +61,21 @@ def make_batches(
     train = kind(data.train, resolution, batch, train=True, seed=seed, shard=shard, **common)
     test = kind(data.test, resolution, eval_batch, train=False, seed=seed, **common)
     return train, test
+
+
+def held_out_batches(
+    data: Data,
+    resolution: int,
+    eval_batch: int,
+    device: torch.device,
+    channels_last: bool,
+    preprocess: Preprocess = Preprocess(),
+    split: ImageSet | None = None,
+) -> Any:
+    """Held-out batches alone at ``resolution``: of the test split (testing a trained point at
+    another side), or of ``split`` (the validation split)."""
+    mean, std = normalisation(data, preprocess)
+    split = data.test if split is None else split
+    kind = DeviceBatches if isinstance(split, ImageSet) else StreamBatches
+    return kind(split, resolution, eval_batch, device=device, train=False, seed=0, mean=mean,
+                std=std, channels_last=channels_last, preprocess=preprocess)  # fmt: skip

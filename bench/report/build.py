@@ -15,6 +15,8 @@ atomically, under ``<out>`` (the sweep folder for one sweep; ``--out`` or
     tables/fits.{csv,md,tex}                      err = a * MACs^-b per strategy
     tables/ranking_by_budget.{csv,md}             with the by-budget figure
     tables/decisions.{csv,md,tex}                 paired verdicts per level (bench.report.decide)
+    figures/compute_frontier.*, tables/frontier.{csv,md}, tables/frontier_fits.csv
+                                                  with it too: the compute frontier (findings)
 
 Figures are written in ``plot.formats``; module by module: results (reading),
 levels (pooling seeds), flags, style, cost, pareto, tables, compare, budgets,
@@ -62,6 +64,7 @@ class Report:
     )  # bench.train.diagnostics.problems (not logged)
     decisions: pd.DataFrame | None = None  # bench.report.decide.decisions
     verdicts: list[str] = field(default_factory=list)  # one "phi=<level>: ..." line per level
+    findings: list[str] = field(default_factory=list)  # crossovers, held-out checks (printed)
 
 
 def build_report(
@@ -81,7 +84,13 @@ def build_report(
     figures.
     """
     from bench.report.prepared import prepare
-    from bench.report.results import default_out_dir, load_sweeps, select_strategies, write_csv
+    from bench.report.results import (
+        at_test_resolution,
+        default_out_dir,
+        load_sweeps,
+        select_strategies,
+        write_csv,
+    )
 
     sweep_dirs = [Path(d) for d in sweep_dirs]
     if not sweep_dirs:
@@ -89,7 +98,7 @@ def build_report(
     loaded = load_sweeps(sweep_dirs)
     out = Path(out_dir) if out_dir is not None else default_out_dir(sweep_dirs)
     csv = write_csv(loaded.table, out / "results.csv")
-    table = select_strategies(loaded.table, strategies)
+    table = at_test_resolution(select_strategies(loaded.table, strategies), options.test_resolution)
     kept = set(table["strategy"])
     results = {s: [r for r in rs if r.get("strategy") in kept] for s, rs in loaded.results.items()}
     prep = prepare(table, loaded.missing, options)
@@ -242,11 +251,25 @@ def _comparisons(report: Report, prep: Any, results: dict[str, list[dict]]) -> N
         text = budget_caption(prep)
         report.figures[name] = save_and_close(fig, figures, name, options.formats, text)
         report.tables |= write_ranking(prep, found.budgets, report.out_dir / "tables")
+        _frontier(report, prep, found.budgets)
     if found.by_family:
         name = "top1_by_family"
         fig = plot_top1_by_family(prep)
         text = family_caption(prep)
         report.figures[name] = save_and_close(fig, figures, name, options.formats, text)
+
+
+def _frontier(report: Report, prep: Any, budgets: dict[str, str]) -> None:
+    """The compute frontier, its crossovers and the fits checked on the largest budget."""
+    from bench.report.frontier import write_frontier
+    from bench.report.frontier_fits import fit_frontier, fit_lines, write_frontier_fits
+
+    tables, figures, lines, levels = write_frontier(prep, budgets, report.out_dir)
+    report.tables |= tables
+    report.figures["compute_frontier"] = figures
+    fits = fit_frontier(levels, prep.points, budgets)
+    report.tables |= write_frontier_fits(fits, report.out_dir)
+    report.findings += lines + fit_lines(fits)
 
 
 def _problems(report: Report, table: pd.DataFrame) -> None:

@@ -166,3 +166,15 @@ def select_strategies(table: pd.DataFrame, strategies: list[str] | None) -> pd.D
             f"strategy {', '.join(unknown)} not in the results; they have: " + ", ".join(present)
         )
     return table[table["strategy"].isin(strategies)].reset_index(drop=True)
+
+
+def at_test_resolution(table: pd.DataFrame, which: str) -> pd.DataFrame:
+    """The table with ``top1`` at each point's best test side when ``which`` is ``best``
+    (``plot.test_resolution``); a point that was tested at one side only keeps its top-1.
+    ``top1_tested_at`` says which, for the captions (:func:`bench.report.text.describe_budget`)."""
+    if which != "best":
+        return table
+    best = pd.to_numeric(table.get("top1_at_best_test_resolution"), errors="coerce")
+    top1 = pd.to_numeric(table["top1"], errors="coerce")
+    return table.assign(top1=best.fillna(top1) if best is not None else top1,
+                        top1_tested_at="best")  # fmt: skip

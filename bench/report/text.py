@@ -72,7 +72,10 @@ def describe_budget(table: pd.DataFrame) -> str:
         lo, hi = (significant(round(v, 1), 3) for v in (epochs.min(), epochs.max()))
         span = lo if lo == hi else f"{lo}–{hi}"
         parts.append(f"{span} epoch{'' if span == '1' else 's'} per point")
-    return ", ".join(parts) or "budget unknown"
+    text = ", ".join(parts) or "budget unknown"
+    if "top1_tested_at" in table and (table["top1_tested_at"] == "best").any():
+        text += " · top-1 at each point's best test resolution"
+    return text
 
 
 def budget_label(rows: pd.DataFrame) -> str:

@@ -19,6 +19,7 @@ The sweeper (``hydra_plugins/scalebench``) calls these around Hydra's launch:
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from omegaconf import DictConfig, OmegaConf
 from bench.config.compose import compose_jobs
 from bench.errors import UserError, fail
 from bench.store import atomic_write_json, point_name, read_json_or_none
+from bench.store import sweep_dir as sweep_folder
 
 log = logging.getLogger("bench.sweep")
 
@@ -38,16 +40,19 @@ log = logging.getLogger("bench.sweep")
 class Checked:
     """What checking the jobs learnt that the end of the sweep needs."""
 
-    points: tuple[str, ...] = ()  # every job's point folder: one without a result is missing
+    points: tuple[Path, ...] = ()  # every job's point folder: one without a result is missing
     trusted: frozenset[str] = frozenset()  # modules the user's composed configs name
+    sweep_dirs: tuple[Path, ...] = ()  # in order: several when the sweep's name is swept
 
 
 def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictConfig]) -> Checked:
     """Validate every job's config (composed by ``compose_one``); exit 1 on the first problem.
 
-    Returns the jobs' point folders, and the modules the composed configs name
-    (model builders, strategy classes): the user chose them, so the sweep's
-    own report may import them. Each data set and runs_dir is checked once.
+    Returns the jobs' point folders and sweep folders (several when a multirun
+    sweeps a key the sweep's name holds, such as ``train.epochs=1,2,4``), and
+    the modules the composed configs name (model builders, strategy classes):
+    the user chose them, so the sweep's own report may import them. Each data
+    set and runs_dir is checked once.
     """
     from bench.config.places import check_writable
     from bench.config.validate import validate
@@ -58,21 +63,23 @@ def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictCon
     from bench.train.record import config_record
 
     trusted: set[str] = set()
-    points: list[str] = []
+    points: dict[Path, None] = {}
     try:
         configs = [validate(cfg) for cfg in compose_jobs(jobs, compose_one)]
         for config in configs:
             resolve_device(config.device)
             resolve_mode(config.logger)
             trusted |= named_modules({"config": config_record(config)})
-            points.append(point_name(config.strategy.name, config.phi, config.seed))
+            name = point_name(config.strategy.name, config.phi, config.seed)
+            points[sweep_folder(config.runs_dir, config.sweep) / name] = None
         for data in {c.data.model_dump_json(): c.data for c in configs}.values():
             check_data(data)
         for runs_dir in dict.fromkeys(c.runs_dir for c in configs):
             check_writable(runs_dir)
     except UserError as exc:
         fail(str(exc))
-    return Checked(tuple(dict.fromkeys(points)), frozenset(trusted))
+    folders = tuple(dict.fromkeys(p.parent for p in points))
+    return Checked(tuple(points), frozenset(trusted), folders)
 
 
 def write_manifest(
@@ -101,9 +108,19 @@ def finish(sweep_dir: Path, config: DictConfig, checked: Checked = Checked()) ->
     A point that is still improving, not above chance or off its MAC target
     is a warning line, not a failure: the sweep did what was asked. A job's
     point without any result.json (it could not be written: a full disk) is
-    ``missing``.
+    ``missing``. A multirun that wrote several sweep folders (say one per
+    budget) reports each, then all of them together (:func:`report_together`).
     """
-    from bench.schema import Logger, Plot
+    dirs = list(checked.sweep_dirs) or [Path(sweep_dir)]
+    failures = [line for d in dirs if (line := finish_one(d, config, checked))]
+    if len(dirs) > 1:
+        report_together(dirs, config)
+    if failures:
+        fail("; ".join(failures))
+
+
+def finish_one(sweep_dir: Path, config: DictConfig, checked: Checked) -> str:
+    """Report one sweep folder and log its problems; the failure line ("" when all ok)."""
     from bench.train.diagnostics import problems
 
     results = read_results(sweep_dir)
@@ -111,15 +128,13 @@ def finish(sweep_dir: Path, config: DictConfig, checked: Checked = Checked()) ->
     for name, result in results.items():
         status = (result or {}).get("status", "failed") if result else "unreadable"
         by_status.setdefault(status, []).append(name)
-    missing = [name for name in checked.points if name not in results]
+    missing = [p.name for p in checked.points if p.parent == sweep_dir and p.name not in results]
     if missing:
         by_status["missing"] = missing
     counts = ", ".join(f"{len(v)} {k}" for k, v in sorted(by_status.items()))
     log.info("sweep %s: %s", sweep_dir, counts or "no results")
     try:
-        logger = Logger.model_validate(OmegaConf.to_container(config.logger, resolve=True))
-        plot = Plot.model_validate(OmegaConf.to_container(config.plot, resolve=True))
-        report = report_sweep(sweep_dir, logger, plot, checked.trusted)
+        report = report_sweep(sweep_dir, *sections(config), checked.trusted)
         for line in report.verdicts:  # bench.report.verdicts: one "phi=<level>:" line per level
             log.info("%s", line)
     except Exception as exc:  # the results are safe on disk; `bench.plot` can retry
@@ -128,13 +143,48 @@ def finish(sweep_dir: Path, config: DictConfig, checked: Checked = Checked()) ->
         log.warning("%s", line)
     total = sum(len(v) for v in by_status.values())
     bad = {k: v for k, v in by_status.items() if k != "ok"}
-    if bad:
-        named = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(bad.items()))
-        count = total - len(by_status.get("ok", []))
-        fail(
-            f"{count} of {total} points did not finish ok ({named}); "
-            f"their result.json files under {sweep_dir} say why (a missing one was never written)"
-        )
+    if not bad:
+        return ""
+    named = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(bad.items()))
+    count = total - len(by_status.get("ok", []))
+    return (
+        f"{count} of {total} points did not finish ok ({named}); "
+        f"their result.json files under {sweep_dir} say why (a missing one was never written)"
+    )
+
+
+def sections(config: DictConfig) -> tuple[Any, Any]:
+    """The validated ``logger`` and ``plot`` sections of the multirun's config."""
+    from bench.schema import Logger, Plot
+
+    logger = Logger.model_validate(OmegaConf.to_container(config.logger, resolve=True))
+    return logger, Plot.model_validate(OmegaConf.to_container(config.plot, resolve=True))
+
+
+def combined_name(names: list[str]) -> str:
+    """One folder name for several sweeps: their common start and each one's rest,
+    ``tiny-shapes-epochs1``, ``...2``, ``...4`` -> ``tiny-shapes-epochs1,2,4``."""
+    common = os.path.commonprefix(names)
+    if not common:
+        return "+".join(names)
+    return common + ",".join(n[len(common) :] for n in names)
+
+
+def report_together(sweep_dirs: list[Path], config: DictConfig) -> Path | None:
+    """The report of all the multirun's sweeps in one folder beside them, named for the set
+    (with ranking by budget, the compute frontier and its fits when they differ in budget)."""
+    from bench.report import build_report
+
+    out = sweep_dirs[0].parent / combined_name([d.name for d in sweep_dirs])
+    try:
+        report = build_report(sweep_dirs, out_dir=out, options=sections(config)[1])
+    except Exception as exc:  # each sweep's own report stands; `bench.plot` can retry
+        log.warning("no combined report in %s: %s", out, " ".join(str(exc).split()))
+        return None
+    log.info("the %d sweeps together: figures and tables in %s", len(sweep_dirs), out)
+    for line in report.findings:
+        log.info("%s", line)
+    return out
 
 
 def report_sweep(
@@ -147,5 +197,7 @@ def report_sweep(
 
     report = build_report([Path(sweep_dir)], options=plot, trusted=trusted)
     log.info("figures and tables in %s", report.out_dir)
+    for line in report.findings:
+        log.info("%s", line)
     log_sweep_summary(logger, Path(sweep_dir), report)
     return report

@@ -10,6 +10,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from bench.data.batches import Preprocess
+from bench.data.inputs import held_out_batches
 from bench.hardware import distributed as ddp
 from bench.hardware.device import traits
 from bench.hardware.syncbn import synchronise_batch_norm
@@ -17,7 +19,8 @@ from bench.models import build_model
 from bench.schema import resolve_auto
 from bench.train.identity import Point
 from bench.train.inference import Workload, measure_inference
-from bench.train.loop import Outcome
+from bench.train.loop import Outcome, autocast_for, evaluate
+from bench.train.test_resolution import top1_by_side
 
 
 @dataclass(frozen=True)
@@ -61,3 +64,34 @@ def inference_cost(point: Point, net: Network, outcome: Outcome) -> dict[str, An
     run = measure_inference(net.eval_model, point.device, workload)
     outcome.timings["inference"] = time.perf_counter() - tic
     return {k: run[k] for k in ("latency_ms", "inference_images_per_sec")}
+
+
+def held_out_evaluations(point: Point, net: Network, outcome: Outcome) -> dict[str, Any]:
+    """Top-1 at every side of ``eval.test_scales`` (bench.train.test_resolution) and on the
+    validation split (``data.val_fraction``), for a point that trained (main process)."""
+    if not (point.dist.is_main and outcome.status == "ok"):
+        return {}
+    tic = time.perf_counter()
+    config, data, device = point.config, point.data, point.device
+    preprocess, batch = Preprocess.of(config.data), config.train.eval_batch_size
+    autocast = autocast_for(device, point.amp)
+
+    def batches(side: int, split: Any = None) -> Any:
+        return held_out_batches(data, side, batch, device, net.channels_last, preprocess, split)
+
+    resolution = point.planned.candidate.resolution
+    out: dict[str, Any] = {
+        "top1_by_test_resolution": top1_by_side(
+            net.eval_model,
+            resolution,
+            config.eval.test_scales,
+            config.model.min_resolution,
+            outcome.top1,
+            batches,
+            lambda m, b: evaluate(m, b, autocast),
+        )  # fmt: skip
+    }
+    outcome.timings["test_resolutions"] = time.perf_counter() - tic
+    if data.val is not None:
+        out["val_top1"] = evaluate(net.eval_model, batches(resolution, data.val), autocast)[0]
+    return out

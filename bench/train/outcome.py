@@ -30,6 +30,8 @@ class Outcome:
     inference_images_per_sec: float | None = None
     peak_memory_mb: float | None = None
     trained_by: str | None = None
+    top1_by_test_resolution: dict[str, float] | None = None  # bench.train.test_resolution
+    val_top1: float | None = None  # on the validation split (data.val_fraction)
     versions: dict[str, Any] = field(default_factory=dict)  # what trained it (provenance)
 
     def to_json(self) -> dict[str, Any]:

@@ -51,7 +51,7 @@ from bench.train import stop
 from bench.train.identity import Point, run_id, training_key
 from bench.train.inference import PeakMemory
 from bench.train.loop import Outcome, Setup, fit, new_state
-from bench.train.network import build, inference_cost
+from bench.train.network import build, held_out_evaluations, inference_cost
 from bench.train.progress import Progress, label
 from bench.train.provenance import versions
 from bench.train.record import (
@@ -218,7 +218,8 @@ def train(
         state = new_state(net.model, config.train, point.budget, net.eval_model)
         outcome = fit(state, train_b, test_b, point.budget, setup)
     ddp.barrier(dist)
-    outcome = replace(outcome, **inference_cost(point, net, outcome), peak_memory_mb=peak.mb,
+    measured = {**inference_cost(point, net, outcome), **held_out_evaluations(point, net, outcome)}
+    outcome = replace(outcome, **measured, peak_memory_mb=peak.mb,
                       compiled=net.compiled, channels_last=net.channels_last, amp=point.amp,
                       sync_bn=net.sync_bn, device=device_info(point.device, dist.world),
                       trained_by=paths.name, versions=versions())  # fmt: skip

@@ -96,8 +96,13 @@ class PointResult:
     resumed_from_step: int | None = _key()  # 0 unless it continued from a checkpoint
     drop_rate: float | None = _key(summary=True)  # dropout this point used (train.regularization)
     drop_path_rate: float | None = _key(summary=True)  # stochastic depth this point used
+    # -- testing at other sides (bench.train.test_resolution) ---------------------------------
+    best_test_resolution: int | None = _key(summary=True)  # side of the best top-1 tested
+    top1_at_best_test_resolution: float | None = _key(summary=True)  # top-1 there (plot --test-)
+    val_top1: float | None = _key(summary=True)  # on the validation split (data.val_fraction)
     # -- details (result.json only) -------------------------------------------------------------
     device: dict[str, Any] | None = _key()  # type, name, world_size, threads (flattened in CSV)
+    top1_by_test_resolution: dict[str, float] | None = _key(nested=True)  # side (str) -> top-1
     timings: dict[str, float] | None = _key(nested=True)  # seconds per phase of the job
     budget_detail: dict[str, Any] | None = _key(nested=True)  # bench.scaling.budget.Budget
     history: list[dict[str, Any]] | None = _key(nested=True)  # one entry per evaluation
@@ -171,7 +176,7 @@ FINAL = ("ok", "diverged")  # statuses a re-run keeps; a failed point is tried a
 FROM_OUTCOME = (
     "latency_ms", "inference_images_per_sec", "peak_memory_mb", "images_per_sec", "steps",
     "trained_by", "compiled", "channels_last", "amp", "sync_bn", "resumed_from_step", "device",
-    "history",
+    "history", "val_top1",
 )  # fmt: skip
 
 
@@ -214,8 +219,22 @@ def record(
         config=config_record(config),
         versions=versions(),
         version_note=version_note(outcome.versions),
+        **sides_fields(outcome.top1_by_test_resolution),
         **{k: getattr(outcome, k) for k in FROM_OUTCOME},
     )
+
+
+def sides_fields(by_side: dict[str, float] | None) -> dict[str, Any]:
+    """The three test-resolution keys from the outcome's top-1 by side (None when not tested)."""
+    from bench.train.test_resolution import best_side
+
+    best = best_side(by_side)
+    top1_there = None if best is None or by_side is None else by_side[str(best)]
+    return {
+        "top1_by_test_resolution": by_side,
+        "best_test_resolution": best,
+        "top1_at_best_test_resolution": top1_there,
+    }
 
 
 def reuse_finished(previous: dict[str, Any], paths: PointPaths) -> PointResult:

@@ -32,3 +32,8 @@ def test_cpu_preset_trains_a_point_on_a_class_folder_tree(compose, tmp_path):
     assert result["model"] == "vgg11" and result["resolution"] == 32
     assert result["width_mult"] == 1.0  # the preset's quarter width is the baseline's own
     assert result["top1"] > 0.34  # three solid-colour classes: chance is 1/3
+
+
+def test_the_regime_map_preset_composes_onto_the_defaults(compose):
+    cfg = compose("experiment=regime_map")
+    assert cfg.model.name == "tiny" and cfg.data.name == "shapes"

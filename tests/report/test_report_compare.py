@@ -49,6 +49,20 @@ def test_budget_sweeps_get_the_figure_and_the_ranking(by_budget):
     assert "band: 95% t-interval of the mean" in caption
 
 
+def test_budget_sweeps_get_the_compute_frontier_and_its_fits(by_budget):
+    out = by_budget.out_dir
+    assert by_budget.figures["compute_frontier"][0] == out / "figures" / "compute_frontier.png"
+    table = pd.read_csv(out / "tables" / "frontier.csv")
+    assert list(table.columns[:5]) == ["train_flops", "strategy", "phi", "top1", "on_frontier"]
+    assert {"budget", "seed"} <= set(table.columns)
+    assert len(table) == len(by_budget.table[by_budget.table["status"] == "ok"])
+    fits = pd.read_csv(out / "tables" / "frontier_fits.csv")
+    assert list(fits["strategy"]) == list(STRATEGIES)
+    assert set(fits["held_out_budget"]) == {"4 epochs"}
+    assert "training FLOPs" in (out / "tables" / "frontier.md").read_text()
+    assert by_budget.findings  # the crossovers in words, printed by bench.plot
+
+
 def test_one_panel_per_budget_on_shared_axes(by_budget):
     prep = prepare(by_budget.table)
     found = compare(by_budget.table, {})  # the budgets come from the table
