@@ -39,6 +39,7 @@ power; it trusts ``sd``, itself a noisy estimate from few seeds).
 
 from __future__ import annotations
 
+import functools
 import math
 from itertools import combinations
 from pathlib import Path
@@ -129,16 +130,24 @@ def t_test(diffs: np.ndarray) -> tuple[float, float, float]:
 
 def seeds_needed(sd: float, margin: float, alpha: float, seeds: int) -> float:
     """Paired seeds that would decide a ``margin`` difference at spread ``sd`` (module doc)."""
-    from scipy.stats import t
-
     if not math.isfinite(sd):
         return math.nan
     if sd == 0:
         return float(max(2, seeds))
-    n = np.arange(2, MAX_SEEDS_NEEDED + 1)
-    reach = (t.ppf(1 - alpha / 2, n - 1) + t.ppf(POWER, n - 1)) * sd / np.sqrt(n)
-    enough = n[reach <= margin]
+    enough = NEEDED_N[_reach(alpha) * sd <= margin]
     return float(enough[0]) if len(enough) else math.nan
+
+
+NEEDED_N = np.arange(2, MAX_SEEDS_NEEDED + 1)
+
+
+@functools.lru_cache(maxsize=64)
+def _reach(alpha: float) -> np.ndarray:
+    """(t(1 - alpha/2, n-1) + t(power, n-1)) / sqrt(n) for every n of :data:`NEEDED_N`."""
+    from scipy.stats import t
+
+    n = NEEDED_N
+    return (t.ppf(1 - alpha / 2, n - 1) + t.ppf(POWER, n - 1)) / np.sqrt(n)
 
 
 def decisions(table: pd.DataFrame, decide: Decide | None = None, looks: int = 1) -> pd.DataFrame:
@@ -152,11 +161,7 @@ def decisions(table: pd.DataFrame, decide: Decide | None = None, looks: int = 1)
     frame = pd.DataFrame(rows, columns=COLUMNS + EXTRAS)
     if frame.empty:
         return frame
-    alpha = (1 - decide.confidence) / max(1, looks)
-    groups = frame.groupby(["sweep", "phi"], sort=False)
-    parts = [_holm(level, alpha, decide.margin, max(1, looks)) for _, level in groups]
-    frame = pd.concat(parts).sort_values(["sweep", "phi"], kind="stable")
-    return frame.reset_index(drop=True)
+    return _holm(frame, (1 - decide.confidence) / max(1, looks), decide.margin, max(1, looks))
 
 
 def _row(sweep: str, phi: float, strategy: str, versus: str, diffs: np.ndarray) -> dict:
@@ -168,44 +173,60 @@ def _row(sweep: str, phi: float, strategy: str, versus: str, diffs: np.ndarray) 
             "diff": mean, "seeds": n, "sd": sd, "p_raw": p, "kind": kind}  # fmt: skip
 
 
-def _holm(level: pd.DataFrame, alpha: float, margin: float, looks: int) -> pd.DataFrame:
-    """Holm's step-down over the testable comparisons of one level; intervals at Holm's levels."""
+def holm_steps(p_raw: np.ndarray, alpha: float) -> np.ndarray:
+    """Per comparison, the alpha Holm's step-down tests it at: alpha / (m - rank) in order of
+    p-value up to the first comparison it keeps, that comparison's for the rest."""
+    m = len(p_raw)
+    order = np.argsort(p_raw, kind="stable")
+    steps = alpha / (m - np.arange(m))
+    kept = np.flatnonzero(~(p_raw[order] < steps))
+    if len(kept):
+        steps[kept[0] :] = steps[kept[0]]
+    out = np.empty(m)
+    out[order] = steps
+    return out
+
+
+def holm_adjusted(p_raw: np.ndarray, looks: int = 1) -> np.ndarray:
+    """Holm-adjusted p-values (times ``looks``, Bonferroni over the looks), capped at 1."""
+    m = len(p_raw)
+    order = np.argsort(p_raw, kind="stable")
+    out = np.empty(m)
+    out[order] = np.maximum.accumulate(np.minimum(1.0, p_raw[order] * looks * (m - np.arange(m))))
+    return out
+
+
+def _holm(frame: pd.DataFrame, alpha: float, margin: float, looks: int) -> pd.DataFrame:
+    """Holm's step-down over the testable comparisons of each level; intervals at Holm's levels,
+    verdicts from the intervals (module doc)."""
     from scipy.stats import t
 
-    level = level.copy()
-    level[["low", "high", "p_value", "confidence", "seeds_needed"]] = math.nan
-    level["decided"], level["winner"] = False, ""
-    testable = level[level["seeds"] >= 2].sort_values("p_raw", kind="stable")
-    m, stopped_at = len(testable), None
-    for rank, (index, row) in enumerate(testable.iterrows()):
-        step = alpha / (m - rank) if stopped_at is None else stopped_at
-        if stopped_at is None and not row["p_raw"] < step:
-            stopped_at = step
-        n = int(row["seeds"])
-        half = float(t.ppf(1 - step / 2, n - 1)) * row["sd"] / math.sqrt(n)
-        # a difference of two top-1 fractions lies in [-1, 1]; clipping decides nothing
-        ends = [max(-1.0, row["diff"] - half), min(1.0, row["diff"] + half), 1 - step]
-        level.loc[index, ["low", "high", "confidence"]] = ends
-        level.loc[index, "seeds_needed"] = seeds_needed(row["sd"], margin, alpha / m, n)
-    raw = testable["p_raw"].to_numpy(float) * looks
-    adjusted = np.maximum.accumulate(np.minimum(1.0, raw * (m - np.arange(m))))
-    level.loc[testable.index, "p_value"] = adjusted
-    for index, row in level.loc[testable.index].iterrows():
-        level.loc[index, ["decided", "winner"]] = verdict(row, margin)
-    return level[COLUMNS + EXTRAS]
-
-
-def verdict(row: pd.Series, margin: float) -> tuple[bool, str]:
-    """(decided, winner): the interval excludes 0 (the better one wins), lies within +-margin
-    (``tie``), or neither (undecided, "")."""
-    low, high = row["low"], row["high"]
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return False, ""
-    if low > 0 or high < 0:
-        return True, str(row["strategy"] if low > 0 else row["versus"])
-    if -margin <= low and high <= margin:
-        return True, "tie"
-    return False, ""
+    frame = frame.copy()
+    n, p = frame["seeds"].to_numpy(float), frame["p_raw"].to_numpy(float)
+    sd, diff = frame["sd"].to_numpy(float), frame["diff"].to_numpy(float)
+    step, adjusted, family = (np.full(len(frame), math.nan) for _ in range(3))
+    testable = np.flatnonzero(n >= 2)
+    levels = frame.iloc[testable].groupby(["sweep", "phi"], sort=False).indices
+    for where in levels.values():
+        rows = testable[where]
+        step[rows], adjusted[rows] = holm_steps(p[rows], alpha), holm_adjusted(p[rows], looks)
+        family[rows] = len(rows)
+    with np.errstate(invalid="ignore"):
+        half = t.ppf(1 - step / 2, n - 1) * sd / np.sqrt(n)
+    # a difference of two top-1 fractions lies in [-1, 1]; clipping decides nothing
+    low, high = np.maximum(-1.0, diff - half), np.minimum(1.0, diff + half)
+    frame["low"], frame["high"], frame["p_value"] = low, high, adjusted
+    frame["confidence"] = 1 - step
+    frame["seeds_needed"] = [
+        seeds_needed(s, margin, alpha / f, int(k)) if k >= 2 else math.nan
+        for s, f, k in zip(sd, family, n, strict=True)
+    ]
+    excludes = (low > 0) | (high < 0)
+    tie = ~excludes & (low >= -margin) & (high <= margin)
+    winner = np.where(low > 0, frame["strategy"], np.where(high < 0, frame["versus"], ""))
+    frame["decided"] = excludes | tie
+    frame["winner"] = np.where(tie, "tie", winner)
+    return frame[COLUMNS + EXTRAS].reset_index(drop=True)
 
 
 def ranking_rows(level: pd.DataFrame) -> pd.DataFrame:
