@@ -412,11 +412,11 @@ def synthetic_split(n: int, side: int, classes: int) -> Any:
 
 def device_batches(run: Any, split: Any, batch: int, dev: torch.device) -> Any:
     """bench's DeviceBatches over ``split``: the images move to the device once."""
-    from bench.data.batches import DeviceBatches, channel_stats
+    from bench.data.batches import BatchSpec, DeviceBatches, channel_stats
 
     mean, std = channel_stats(split.images)
-    return DeviceBatches(split, run.data.resolution, batch, dev, train=True, seed=0, mean=mean,
-                         std=std, channels_last=channels_last(run))  # fmt: skip
+    return DeviceBatches(split, BatchSpec(run.data.resolution, batch, dev, True, 0, mean, std,
+                                          channels_last=channels_last(run)))  # fmt: skip
 
 
 def forever(loader: Any) -> Iterator[Any]:

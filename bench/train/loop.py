@@ -56,6 +56,7 @@ class Outcome:
     inference_images_per_sec: float | None = None
     peak_memory_mb: float | None = None
     trained_by: str | None = None
+    unreadable: dict[str, int] = field(default_factory=dict)  # streamed files skipped, by split
 
     def to_json(self) -> dict[str, Any]:
         """For ``outcome.json``."""

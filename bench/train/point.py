@@ -222,12 +222,18 @@ def train(
         sync_bn=sync_bn,
         device=device_info(device, dist.world),
         trained_by=paths.name,
+        unreadable={"train": skipped(train_b), "test": skipped(test_b)},
     )
     if dist.is_main:
         atomic_write_json(paths.outcome, outcome.to_json())
         if config.logger.log_checkpoints:
             tracker.log_checkpoint(paths.checkpoint)
     return outcome
+
+
+def skipped(batches: Any) -> int:
+    """Unreadable files the streamed batches met (none in memory: the decode dropped them)."""
+    return len(getattr(batches, "unreadable", ()))
 
 
 def training_key(

@@ -183,6 +183,7 @@ def record(
 
     wall = time.perf_counter() - started
     ok = outcome.status == "ok"
+    tested = len(data.test) - outcome.unreadable.get("test", 0)  # readable held-out images
     return PointResult(
         status=outcome.status,
         reason=outcome.reason,
@@ -191,9 +192,9 @@ def record(
         top1=outcome.top1,
         top5=outcome.top5,
         still_improving=still_improving(outcome.history) if ok else None,
-        above_chance=above_chance(outcome.top1, len(data.test), data.num_classes),
+        above_chance=above_chance(outcome.top1, tested, data.num_classes),
         num_classes=data.num_classes,
-        test_images=len(data.test),
+        test_images=tested,
         latency_ms=outcome.latency_ms,
         inference_images_per_sec=outcome.inference_images_per_sec,
         peak_memory_mb=outcome.peak_memory_mb,
@@ -222,7 +223,10 @@ def record(
         timings={**timings, **outcome.timings, "job_wall": wall},
         budget_detail=budget.as_dict(),
         history=outcome.history,
-        data_info={"description": data.description, "skipped": data.skipped},
+        data_info={
+            "description": data.description,
+            "skipped": data.skipped + sum(outcome.unreadable.values()),
+        },
         config=config_record(config),
         versions=versions(),
     )
