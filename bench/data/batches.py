@@ -193,8 +193,14 @@ class Batches:
 
     def finish(self, x: torch.Tensor) -> torch.Tensor:
         """uint8-valued pixels to the network's input: normalised, in the chosen memory format."""
-        x = (x.float() - self.mean) / self.std
+        x = x.float().sub_(self.mean).div_(self.std)  # in place: one float copy
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+    def finish_hwc(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`finish` for a uint8 N x H x W x C batch: normalised along its contiguous last
+        dimension, then viewed as NCHW, which is the channels-last layout (no copy)."""
+        x = x.float().sub_(self.mean.view(3)).div_(self.std.view(3)).permute(0, 3, 1, 2)
+        return x if self.channels_last else x.contiguous()
 
 
 def pad_crop_flip(

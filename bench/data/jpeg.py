@@ -80,7 +80,7 @@ class RandomResizedCrop:
         box = rrc_box(*image.size)
         decoded, box = draft(image, box, self.side)
         out = decoded.resize((self.side, self.side), Image.Resampling.BILINEAR, box=box)
-        if torch.rand(1).item() < self.flip:
+        if random.random() < self.flip:
             out = out.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         return hwc(out)
 
@@ -91,8 +91,10 @@ class CentreCrop:
     pads and crops them).
 
     Sizes round as timm's evaluation transform rounds them (torchvision's
-    ``Resize`` and ``CenterCrop``); without a draft reduction the pixels are
-    timm's exactly.
+    ``Resize`` and ``CenterCrop``), but only the crop is resampled (PIL's
+    ``resize(box=...)`` on the same pixel grid, about 40 % less work at 224
+    from 500 x 375): pixels are timm's within one uint8 level when no draft
+    reduction applies.
     """
 
     def __init__(self, side: int, crop_pct: float) -> None:
@@ -104,8 +106,10 @@ class CentreCrop:
         short, long = min(width, height), max(width, height)
         long = int(self.scale * long / short)
         new = (self.scale, long) if width <= height else (long, self.scale)
-        decoded, _ = draft(image, (0, 0, width, height), self.scale)  # shorter side >= scale
-        resized = decoded.resize(new, Image.Resampling.BILINEAR)
         left = int(round((new[0] - self.side) / 2.0))
         top = int(round((new[1] - self.side) / 2.0))
-        return hwc(resized.crop((left, top, left + self.side, top + self.side)))
+        sx, sy = width / new[0], height / new[1]  # the crop, in the image's pixels
+        box = (left * sx, top * sy, (left + self.side) * sx, (top + self.side) * sy)
+        decoded, box = draft(image, box, self.side)
+        side = (self.side, self.side)  # only the crop is resampled: the same pixel grid
+        return hwc(decoded.resize(side, Image.Resampling.BILINEAR, box=box))

@@ -69,8 +69,7 @@ class _Seeded(Dataset):
 
     def __getitem__(self, item: tuple[int, int]) -> tuple[int, Any]:
         index, seed = item
-        random.seed(seed)  # the crop draws from random, the flip from torch
-        torch.manual_seed(seed)
+        random.seed(seed)  # every draw of the crop and the flip (torch's seeding costs more)
         return index, self.dataset[index]
 
 
@@ -147,8 +146,10 @@ class StreamBatches(Batches):
             self.unreadable.update(bad.tolist())
             if not len(y):
                 continue
-            x = x.to(self.device, non_blocking=fast).permute(0, 3, 1, 2)  # channels-last NCHW
-            if self.pad:
-                x = F.pad(x, (self.pad,) * 4, mode="reflect")
-                x = pad_crop_flip(x, self.pad, (self.seed, index, b), self.batch_size, part[kept])
-            yield self.finish(x), y.to(self.device, non_blocking=fast)
+            x, y = x.to(self.device, non_blocking=fast), y.to(self.device, non_blocking=fast)
+            if not self.pad:
+                yield self.finish_hwc(x), y
+                continue
+            x = F.pad(x.permute(0, 3, 1, 2), (self.pad,) * 4, mode="reflect")
+            x = pad_crop_flip(x, self.pad, (self.seed, index, b), self.batch_size, part[kept])
+            yield self.finish(x), y

@@ -107,7 +107,7 @@ def test_streamed_evaluation_crop_is_timms(tmp_path):
     path, _ = data.test.dataset.samples[0]
     expected = create_transform(32, crop_pct=0.875, interpolation="bilinear", use_prefetcher=True)
     ref = expected(Image.open(path).convert("RGB")).float()
-    assert torch.allclose(x[0] * test.std[0] + test.mean[0], ref, atol=1e-3)
+    assert torch.allclose(x[0] * test.std[0] + test.mean[0], ref, atol=1.01)  # uint8 rounding
 
 
 def test_a_streamed_point_skips_and_counts_unreadable_images(compose, tmp_path):
