@@ -36,11 +36,11 @@ import torch.nn.functional as F
 
 from bench.cache import LRU
 from bench.data import ImageSet
+from bench.data.jpeg import RRC_RATIO, RRC_SCALE
 from bench.hardware.device import traits
 
 _resized: LRU[torch.Tensor] = LRU(2)  # the split at a point's size, for the next point
-RRC_SCALE = (0.08, 1.0)  # area fraction of a random-resized crop (timm's, Inception's)
-RRC_LOG_RATIO = (math.log(3 / 4), math.log(4 / 3))
+RRC_LOG_RATIO = (math.log(RRC_RATIO[0]), math.log(RRC_RATIO[1]))
 
 
 @dataclass(frozen=True)
@@ -208,10 +208,8 @@ def pad_crop_flip(
 ) -> torch.Tensor:
     """Random crop back to size from images padded by ``pad``, and random horizontal flip.
 
-    The draws are made for the whole global batch of ``total`` images and
-    ``take`` picks those of ``x`` (this rank's part, the readable ones), so a
-    point's augmentation depends neither on the number of processes nor on
-    the storage.
+    Draws are made for the global batch of ``total`` and ``take`` picks those of ``x`` (this
+    rank's, the readable ones): they depend neither on the processes nor on the storage.
     """
     dev = x.device
     g = torch.Generator(device=dev).manual_seed(hash(seed) & 0x7FFF_FFFF)
