@@ -67,14 +67,22 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 REPO = Path(__file__).resolve().parent.parent
-STARTED = time.perf_counter()
-if str(REPO) not in sys.path:  # bench from this tree, also where it is not installed
-    sys.path.insert(0, str(REPO))
-H100_BF16_DENSE = 989e12  # FLOP/s; the H200 has the same compute
+for _path in (REPO, REPO / "benchmarks"):  # bench from this tree; common beside this file
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+import common  # noqa: E402
+from common import (  # noqa: E402
+    H100_BF16_DENSE,
+    STARTED,
+    NoEval,
+    SyntheticBatches,
+    forever,
+    sync,
+)
+
 MODELS = ("tiny", "resnet18", "efficientnet_b0")
 SIDES = (32, 224)
 PLAIN_MODELS = ("tiny", "resnet18")
@@ -125,15 +133,7 @@ SETTINGS = {
 NEEDED = {"measure": 20, "compile": 60, "sweep": 60}  # quick: seconds a phase needs to start
 
 
-def log(msg: str) -> None:
-    """Progress on stderr, with seconds since start: stdout's last line is the JSON."""
-    print(f"[gpu {time.perf_counter() - STARTED:5.0f}s] {msg}", file=sys.stderr, flush=True)
-
-
-def sync(dev: torch.device) -> None:
-    """Wait for the device, so a timer brackets the work and only the work."""
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
+log = partial(common.log, tag="gpu")
 
 
 def cpu_name() -> str:
@@ -273,37 +273,6 @@ def setup_for(run: Any, dev: torch.device) -> Any:
     return Setup(recipe, dev, amp=resolve_auto(recipe.amp, dev.type == "cuda"))
 
 
-class NoEval:
-    """A one-image held-out split: these benchmarks time training only."""
-
-    def __init__(self, dev: torch.device, side: int) -> None:
-        self.device = dev
-        self.side = side
-
-    def epoch(self, index: int, skip: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        yield (torch.zeros(1, 3, self.side, self.side, device=self.device),
-               torch.zeros(1, dtype=torch.long, device=self.device))  # fmt: skip
-
-
-class SyntheticBatches:
-    """One random batch held on the device, served forever (timm's benchmark does the same)."""
-
-    def __init__(self, batch: int, side: int, classes: int, dev: torch.device,
-                 channels_last: bool) -> None:  # fmt: skip
-        self.x = torch.randn(batch, 3, side, side, device=dev)
-        if channels_last:
-            self.x = self.x.contiguous(memory_format=torch.channels_last)
-        self.y = torch.randint(0, classes, (batch,), device=dev)
-        self.device = dev
-
-    def __len__(self) -> int:
-        return 1000
-
-    def epoch(self, index: int, skip: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        for _ in range(skip, len(self)):
-            yield self.x, self.y
-
-
 def run_fit(model: nn.Module, batches: Any, steps: int, batch: int, setup: Any, side: int,
             eval_model: nn.Module | None = None) -> Any:  # fmt: skip
     """``steps`` steps of bench.train.loop.fit; its images/s is synced at both ends (loss read)."""
@@ -412,17 +381,11 @@ def synthetic_split(n: int, side: int, classes: int) -> Any:
 
 def device_batches(run: Any, split: Any, batch: int, dev: torch.device) -> Any:
     """bench's DeviceBatches over ``split``: the images move to the device once."""
-    from bench.data.batches import DeviceBatches, channel_stats
+    from bench.data.batches import BatchSpec, DeviceBatches, channel_stats
 
     mean, std = channel_stats(split.images)
-    return DeviceBatches(split, run.data.resolution, batch, dev, train=True, seed=0, mean=mean,
-                         std=std, channels_last=channels_last(run))  # fmt: skip
-
-
-def forever(loader: Any) -> Iterator[Any]:
-    """The loader's batches, epoch after epoch."""
-    while True:
-        yield from loader
+    return DeviceBatches(split, BatchSpec(run.data.resolution, batch, dev, True, 0, mean, std,
+                                          channels_last=channels_last(run)))  # fmt: skip
 
 
 def plain_rate(model: nn.Module, split: Any, batch: int, steps: int, warmup: int,
@@ -433,25 +396,13 @@ def plain_rate(model: nn.Module, split: Any, batch: int, steps: int, warmup: int
         torch.utils.data.TensorDataset(split.images, split.labels), batch_size=batch,
         shuffle=True, drop_last=True, num_workers=workers, pin_memory=dev.type == "cuda",
         persistent_workers=workers > 0)  # fmt: skip
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True,
-                          weight_decay=5e-4)  # fmt: skip
-    mean = torch.tensor([0.5, 0.5, 0.5], device=dev).view(1, 3, 1, 1)
-    std = torch.tensor([0.25, 0.25, 0.25], device=dev).view(1, 3, 1, 1)
-    model.train()
-    batches = forever(loader)
-    for step in range(warmup + steps):
-        if step == warmup:
-            sync(dev)
-            start = time.perf_counter()
-        x, y = next(batches)
+    mean, std = (torch.tensor([v] * 3, device=dev).view(1, 3, 1, 1) for v in (0.5, 0.25))
+
+    def prepare(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = (x.to(dev, non_blocking=True).float().div_(255) - mean) / std
-        loss = F.cross_entropy(model(x), y.to(dev, non_blocking=True))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        loss.item()  # per-step logging, as such loops do
-    sync(dev)
-    return steps * batch / (time.perf_counter() - start)
+        return x, y.to(dev, non_blocking=True)
+
+    return common.plain_rate(model, forever(loader), prepare, steps, warmup, batch, dev)
 
 
 def versus_plain(ctx: Context, name: str) -> None:

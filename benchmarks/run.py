@@ -12,6 +12,13 @@ Prints progress, a table, and as its last line one JSON object with the keys
 ``skipped``. Runs where ``../shared`` is absent too (it then skips the
 comparison on the CIFAR-10 tree).
 
+``--only loop,data_224`` runs the named groups (loop, plan, point, plot, sweep,
+data_224; all by default). ``data_224`` (benchmarks/data_path.py) adds
+``stream_images_per_sec_224``, ``timm_loader_images_per_sec_224`` and
+``stream_vs_timm`` (and the same three for evaluation, ``*_eval*``): our
+streamed ImageNet-protocol path against timm's loader on a generated
+ImageNet-like JPEG tree.
+
 Benchmarks are the place for speed targets; the unit tests only run --smoke.
 """
 
@@ -30,11 +37,19 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
+from common import (
+    H100_BF16_DENSE,
+    NoEval,
+    SyntheticBatches,
+    device,
+    forever,
+    log,
+    plain_rate,
+)
+from data_path import data_224
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_CIFAR = REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
-H100_BF16_DENSE = 989e12
 
 # runs: fresh processes for the planning and point-overhead figures (the best is kept)
 SETTINGS = {
@@ -45,19 +60,6 @@ SETTINGS = {
     "full": {"steps": 200, "warmup": 10, "batch": 128, "point_seconds": 120, "runs": 3,
              "plan_levels": 5, "plot_points": 200, "sweep": True},
 }  # fmt: skip
-
-
-def log(msg: str) -> None:
-    print(f"[bench] {msg}", file=sys.stderr, flush=True)
-
-
-def device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def sync(dev: torch.device) -> None:
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
 
 
 # -- the CIFAR-10 tree -----------------------------------------------------------------------
@@ -98,41 +100,8 @@ def bench_loop_rate(model, batches, steps: int, batch: int, dev: torch.device) -
     budget = Budget("epochs", steps, batch, len(batches), steps * batch, 1.0, 0.0, 0)
     recipe = Train(lr=0.05, eval_every=10**6, checkpoint_every=10**6)
     setup = Setup(recipe, dev, amp=resolve_auto(recipe.amp, dev.type == "cuda"))
-    outcome = fit(new_state(model, recipe, budget), batches, _NoEval(dev), budget, setup)
+    outcome = fit(new_state(model, recipe, budget), batches, NoEval(dev), budget, setup)
     return outcome.images_per_sec
-
-
-class _NoEval:
-    """An empty held-out split: the benchmarks time training only."""
-
-    def __init__(self, dev: torch.device) -> None:
-        self.device = dev
-
-    def epoch(self, index: int, skip: int = 0):
-        yield (
-            torch.zeros(1, 3, 8, 8, device=self.device),
-            torch.zeros(1, dtype=torch.long, device=self.device),
-        )
-
-
-class SyntheticBatches:
-    """timm-benchmark style: one random batch already on the device, served forever."""
-
-    def __init__(self, batch: int, resolution: int, classes: int, dev: torch.device,
-                 per_epoch: int, channels_last: bool) -> None:  # fmt: skip
-        self.x = torch.randn(batch, 3, resolution, resolution, device=dev)
-        if channels_last:
-            self.x = self.x.contiguous(memory_format=torch.channels_last)
-        self.y = torch.randint(0, classes, (batch,), device=dev)
-        self.per_epoch = per_epoch
-        self.device = dev
-
-    def __len__(self) -> int:
-        return self.per_epoch
-
-    def epoch(self, index: int, skip: int = 0):
-        for _ in range(skip, self.per_epoch):
-            yield self.x, self.y
 
 
 def plain_loop_rate(tree: Path, model, steps: int, warmup: int, batch: int,
@@ -149,24 +118,8 @@ def plain_loop_rate(tree: Path, model, steps: int, warmup: int, batch: int,
     data = datasets.ImageFolder(tree / "train", transform=tf)
     loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=True, num_workers=2,
                                          drop_last=True, persistent_workers=False)  # fmt: skip
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True,
-                          weight_decay=5e-4)  # fmt: skip
-    model.train()
-    start = None
-    for done, (x, y) in enumerate(loader):
-        if done == warmup:
-            sync(dev)
-            start = time.perf_counter()
-        x, y = x.to(dev), y.to(dev)
-        loss = F.cross_entropy(model(x), y, label_smoothing=0.1)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        loss.item()  # per-step logging, as such loops do
-        if done + 1 == warmup + steps:
-            break
-    sync(dev)
-    return steps * batch / (time.perf_counter() - start)
+    return plain_rate(model, forever(loader), lambda x, y: (x.to(dev), y.to(dev)), steps,
+                      warmup, batch, dev, label_smoothing=0.1)  # fmt: skip
 
 
 def peak_flops(dev: torch.device) -> float:
@@ -187,7 +140,7 @@ def peak_flops(dev: torch.device) -> float:
 def loop_benchmarks(s: dict[str, Any], cache: Path, out: dict[str, Any]) -> None:
     """speedup_vs_plain, data_path_overhead and utilisation on the CIFAR-10 tree (or shapes)."""
     from bench.data import load_data
-    from bench.data.batches import DeviceBatches, channel_stats
+    from bench.data.batches import BatchSpec, DeviceBatches, channel_stats
     from bench.data.imagefolder import ImageFolderConfig
     from bench.data.shapes import ShapesConfig
 
@@ -208,14 +161,14 @@ def loop_benchmarks(s: dict[str, Any], cache: Path, out: dict[str, Any]) -> None
             train_size=4096, test_size=256, seed=0, cache_dir=None))  # fmt: skip
         resolution, source = 40, "shapes (CIFAR-10 tree absent)"
     mean, std = channel_stats(data.train.images)
-    batches = DeviceBatches(data.train, resolution, batch, dev, train=True, seed=0, mean=mean,
-                            std=std, channels_last=channels_last)  # fmt: skip
+    spec = BatchSpec(resolution, batch, dev, True, 0, mean, std, channels_last=channels_last)
+    batches = DeviceBatches(data.train, spec)
     torch.manual_seed(0)
     model, macs = model_for("tiny", 10, dev, resolution)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     bench_loop_rate(model, batches, warmup, batch, dev)  # warm up kernels and caches
-    synthetic = SyntheticBatches(batch, resolution, 10, dev, len(batches), channels_last)
+    synthetic = SyntheticBatches(batch, resolution, 10, dev, channels_last, len(batches))
     # interleaved, best of two each: a shared machine's slow spells hit both sides alike
     rates, synth_rates = [], []
     for _ in range(2):
@@ -335,16 +288,68 @@ def joblib_sweep(work: Path) -> dict[str, float]:
     return out
 
 
+def plan_group(s: dict[str, Any], out: dict[str, Any]) -> None:
+    out.update(plan_seconds(s["plan_levels"], s["runs"]))
+    log(f"planning 5 strategies x {s['plan_levels']} levels: {out['plan_5x5_seconds']:.1f} s "
+        f"({out['plan_5x5_import_seconds']:.1f} s of it importing; "
+        f"runs {out['plan_5x5_runs']})")  # fmt: skip
+
+
+def point_group(s: dict[str, Any], work: Path, out: dict[str, Any]) -> None:
+    out.update(point_overhead(s["point_seconds"], work, s["runs"]))
+    share = 100 * out["point_overhead"]
+    log(f"point overhead {share:.1f}% of {out['point_wall_seconds']:.0f} s "
+        f"(best of {out['point_overhead_runs']})")  # fmt: skip
+
+
+def plot_group(s: dict[str, Any], work: Path, out: dict[str, Any]) -> None:
+    out["plot_200_seconds"] = plot_seconds(s["plot_points"], work)
+    log(f"plotting {s['plot_points']} points: {out['plot_200_seconds']:.1f} s")
+
+
+def sweep_group(s: dict[str, Any], work: Path, out: dict[str, Any]) -> None:
+    if s["sweep"]:
+        out.update(joblib_sweep(work))
+        log(f"joblib sweep: {out}")
+    else:
+        out["skipped"]["joblib_sweep_seconds"] = "not in --smoke"
+
+
+# group -> (what it runs, the keys it always prints: null with a reason when skipped)
+GROUPS = {
+    "loop": (lambda c: loop_benchmarks(c["s"], c["cache"], c["out"]),
+             ("speedup_vs_plain", "data_path_overhead")),
+    "plan": (lambda c: plan_group(c["s"], c["out"]), ()),
+    "point": (lambda c: point_group(c["s"], c["work"], c["out"]), ()),
+    "plot": (lambda c: plot_group(c["s"], c["work"], c["out"]), ()),
+    "sweep": (lambda c: sweep_group(c["s"], c["work"], c["out"]), ("joblib_sweep_seconds",)),
+    "data_224": (lambda c: data_224(c["mode"], c["cache"], c["out"]), ()),
+}  # fmt: skip
+
+
+def groups_of(only: str | None) -> list[str]:
+    """The groups ``--only`` names (comma-separated), all by default; a bad name exits 2."""
+    if not only:
+        return list(GROUPS)
+    names = [name.strip() for name in only.split(",") if name.strip()]
+    unknown = [name for name in names if name not in GROUPS]
+    if unknown or not names:
+        sys.exit(f"error: --only {only!r}: unknown group(s) {unknown}; groups: {', '.join(GROUPS)}")
+    return names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--quick", action="store_true", help="within 15 minutes on 2 CPU cores")
     group.add_argument("--smoke", action="store_true", help="seconds; for the test suite")
+    parser.add_argument("--only", help=f"comma-separated groups of: {', '.join(GROUPS)}")
     args = parser.parse_args()
+    names = groups_of(args.only)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    s = SETTINGS[mode]
     out: dict[str, Any] = {
         "mode": mode,
+        "groups": names,
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs"
         + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
@@ -354,25 +359,13 @@ def main() -> None:
     cache = Path(os.environ.get("SCALEBENCH_CACHE", Path.home() / ".cache" / "scalebench"))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        loop_benchmarks(s, cache, out)
-        out.update(plan_seconds(s["plan_levels"], s["runs"]))
-        log(f"planning 5 strategies x {s['plan_levels']} levels: {out['plan_5x5_seconds']:.1f} s "
-            f"({out['plan_5x5_import_seconds']:.1f} s of it importing; "
-            f"runs {out['plan_5x5_runs']})")  # fmt: skip
-        out.update(point_overhead(s["point_seconds"], work, s["runs"]))
-        share = 100 * out["point_overhead"]
-        log(f"point overhead {share:.1f}% of {out['point_wall_seconds']:.0f} s "
-            f"(best of {out['point_overhead_runs']})")  # fmt: skip
-        out["plot_200_seconds"] = plot_seconds(s["plot_points"], work)
-        log(f"plotting {s['plot_points']} points: {out['plot_200_seconds']:.1f} s")
-        if s["sweep"]:
-            out.update(joblib_sweep(work))
-            log(f"joblib sweep: {out}")
-        else:
-            out["skipped"]["joblib_sweep_seconds"] = "not in --smoke"
-    for key in ("speedup_vs_plain", "data_path_overhead", "joblib_sweep_seconds"):
-        out.setdefault(key, None)
+        context = {"s": SETTINGS[mode], "mode": mode, "cache": cache, "work": Path(tmp),
+                   "out": out}  # fmt: skip
+        for name in names:
+            run, keys = GROUPS[name]
+            run(context)
+            for key in keys:
+                out.setdefault(key, None)
     out["total_seconds"] = time.perf_counter() - start
     print(json.dumps(out, sort_keys=True))
 

@@ -17,6 +17,7 @@ so any entry point that composes ``conf/`` has them.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,10 @@ from omegaconf.errors import OmegaConfBaseException
 from bench import schema
 from bench.errors import UserError, folded
 from bench.store import expand_runs_dir, point_name
+
+# conf/hydra/launcher/ray.yaml shares its name with hydra-ray-launcher's schema, which
+# validates it (what we want); Hydra warns that this matching by name is deprecated.
+warnings.filterwarnings("ignore", message=r"\s*'hydra/launcher/ray' is validated")
 
 
 def _conf_dir() -> Path:

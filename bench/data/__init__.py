@@ -34,9 +34,9 @@ class ImageSet:
 class StreamSet:
     """A split streamed from disk.
 
-    ``dataset`` is ImageFolder-like: ``dataset[i]`` is (PIL RGB image, int
-    label), unreadable files are replaced by a readable sample, and the caller
-    sets ``dataset.transform``.
+    ``dataset`` is ImageFolder-like: ``dataset[i]`` is (transformed image, int
+    label), or None for an unreadable file; the caller sets ``dataset.transform``
+    (it receives the opened, not yet decoded, PIL image).
     """
 
     dataset: Any

@@ -36,11 +36,11 @@ import torch.nn.functional as F
 
 from bench.cache import LRU
 from bench.data import ImageSet
+from bench.data.jpeg import RRC_RATIO, RRC_SCALE
 from bench.hardware.device import traits
 
 _resized: LRU[torch.Tensor] = LRU(2)  # the split at a point's size, for the next point
-RRC_SCALE = (0.08, 1.0)  # area fraction of a random-resized crop (timm's, Inception's)
-RRC_LOG_RATIO = (math.log(3 / 4), math.log(4 / 3))
+RRC_LOG_RATIO = (math.log(RRC_RATIO[0]), math.log(RRC_RATIO[1]))
 
 
 @dataclass(frozen=True)
@@ -153,64 +153,90 @@ def centre_crop(images: torch.Tensor, size: int) -> torch.Tensor:
     return images[..., top : top + size, top : top + size].contiguous()
 
 
+@dataclass(frozen=True)
+class BatchSpec:
+    """What a split's batches are, whatever the storage: the parameter object of
+    :class:`DeviceBatches` and :class:`bench.data.stream.StreamBatches`."""
+
+    resolution: int
+    batch_size: int  # the global batch; under DDP each rank takes its ``shard``'s slice
+    device: torch.device
+    train: bool
+    seed: int
+    mean: tuple  # the training split's channel statistics, in [0, 1]
+    std: tuple
+    preprocess: Preprocess = Preprocess()
+    channels_last: bool = False
+    shard: Shard = Shard()
+
+
 class Batches:
     """What in-memory and streamed batches share: the batch, the seed, this rank's share,
     and the last step every batch takes on the device (normalise, memory format)."""
 
-    def __init__(
-        self,
-        batch_size: int,
-        device: torch.device,
-        train: bool,
-        seed: int,
-        mean: tuple,
-        std: tuple,
-        channels_last: bool,
-        shard: Shard,
-    ) -> None:
-        self.batch_size = int(batch_size)
-        self.device = device
-        self.train = train
-        self.seed = int(seed)
-        self.channels_last = channels_last
-        self.shard = shard
-        self.mean = torch.tensor(mean, device=device).view(1, 3, 1, 1) * 255
-        self.std = torch.tensor(std, device=device).view(1, 3, 1, 1) * 255
+    def __init__(self, spec: BatchSpec) -> None:
+        self.spec = spec
+        self.resolution = int(spec.resolution)
+        self.batch_size = int(spec.batch_size)
+        self.device = spec.device
+        self.train = spec.train
+        self.seed = int(spec.seed)
+        self.channels_last = spec.channels_last
+        self.shard = spec.shard
+        self.preprocess = spec.preprocess
+        self.mean = torch.tensor(spec.mean, device=spec.device).view(1, 3, 1, 1) * 255
+        self.std = torch.tensor(spec.std, device=spec.device).view(1, 3, 1, 1) * 255
+
+    def __len__(self) -> int:
+        """Batches per epoch (training drops the last partial batch)."""
+        return self.n // self.batch_size if self.train else -(-self.n // self.batch_size)
 
     def finish(self, x: torch.Tensor) -> torch.Tensor:
         """uint8-valued pixels to the network's input: normalised, in the chosen memory format."""
-        x = (x.float() - self.mean) / self.std
+        x = x.float().sub_(self.mean).div_(self.std)  # in place: one float copy
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+    def finish_hwc(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`finish` for a uint8 N x H x W x C batch: normalised along its contiguous last
+        dimension, then viewed as NCHW, which is the channels-last layout (no copy)."""
+        x = x.float().sub_(self.mean.view(3)).div_(self.std.view(3)).permute(0, 3, 1, 2)
+        return x if self.channels_last else x.contiguous()
+
+
+def pad_crop_flip(
+    x: torch.Tensor, pad: int, seed: tuple, total: int, take: slice | torch.Tensor
+) -> torch.Tensor:
+    """Random crop back to size from images padded by ``pad``, and random horizontal flip.
+
+    Draws are made for the global batch of ``total`` and ``take`` picks those of ``x`` (this
+    rank's, the readable ones): they depend neither on the processes nor on the storage.
+    """
+    dev = x.device
+    g = torch.Generator(device=dev).manual_seed(hash(seed) & 0x7FFF_FFFF)
+    n, r = len(x), x.shape[-1] - 2 * pad
+    span = 2 * pad + 1
+    dy = torch.randint(0, span, (total,), device=dev, generator=g)[take]
+    dx = torch.randint(0, span, (total,), device=dev, generator=g)[take]
+    ar = torch.arange(r, device=dev)
+    rows = (dy[:, None] + ar)[:, :, None]
+    cols = (dx[:, None] + ar)[:, None, :]
+    batch = torch.arange(n, device=dev)[:, None, None]
+    x = x[batch, :, rows, cols].permute(0, 3, 1, 2)  # advanced indexing puts C last
+    flip = torch.rand(total, device=dev, generator=g)[take] < 0.5
+    return torch.where(flip[:, None, None, None], x.flip(3), x)
 
 
 class DeviceBatches(Batches):
     """An in-memory split as one device tensor; batches are slices, augmented on the device."""
 
-    def __init__(
-        self,
-        split: ImageSet,
-        resolution: int,
-        batch_size: int,
-        device: torch.device,
-        train: bool,
-        seed: int,
-        mean: tuple,
-        std: tuple,
-        channels_last: bool = False,
-        shard: Shard = Shard(),
-        preprocess: Preprocess = Preprocess(),
-    ) -> None:
-        super().__init__(batch_size, device, train, seed, mean, std, channels_last, shard)
-        self.resolution = int(resolution)
-        self.preprocess = preprocess
-        self.pad = self.resolution // 8 if train and preprocess.augment == "pad_crop" else 0
-        self.images = _split_on_device(split, self.resolution, train, preprocess, device)
-        self.labels = split.labels.to(device)
+    def __init__(self, split: ImageSet, spec: BatchSpec) -> None:
+        super().__init__(spec)
+        augment = self.preprocess.augment
+        self.pad = self.resolution // 8 if self.train and augment == "pad_crop" else 0
+        self.images = _split_on_device(split, self.resolution, self.train, self.preprocess,
+                                       self.device)  # fmt: skip
+        self.labels = split.labels.to(self.device)
         self.n = len(self.labels)
-
-    def __len__(self) -> int:
-        """Batches per epoch (training drops the last partial batch)."""
-        return self.n // self.batch_size if self.train else -(-self.n // self.batch_size)
 
     def epoch(self, index: int, skip: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Batches of epoch ``index``, starting after ``skip`` batches."""
@@ -237,24 +263,8 @@ class DeviceBatches(Batches):
         return self.finish(x), self.labels[idx]
 
     def _augment(self, x: torch.Tensor, seed: tuple, part: slice) -> torch.Tensor:
-        """Random crop back to size from the padded images, and random horizontal flip.
-
-        The draws are made for the whole global batch and this rank keeps its
-        ``part``, so a point's augmentation does not depend on the number of
-        processes either.
-        """
-        g = torch.Generator(device=self.device).manual_seed(hash(seed) & 0x7FFF_FFFF)
-        n, r, total = len(x), self.resolution, self.batch_size
-        span = 2 * self.pad + 1
-        dy = torch.randint(0, span, (total,), device=self.device, generator=g)[part]
-        dx = torch.randint(0, span, (total,), device=self.device, generator=g)[part]
-        ar = torch.arange(r, device=self.device)
-        rows = (dy[:, None] + ar)[:, :, None]
-        cols = (dx[:, None] + ar)[:, None, :]
-        batch = torch.arange(n, device=self.device)[:, None, None]
-        x = x[batch, :, rows, cols].permute(0, 3, 1, 2)  # advanced indexing puts C last
-        flip = torch.rand(total, device=self.device, generator=g)[part] < 0.5
-        return torch.where(flip[:, None, None, None], x.flip(3), x)
+        """Random crop back to size from the padded images, and random horizontal flip."""
+        return pad_crop_flip(x, self.pad, seed, self.batch_size, part)
 
     def _random_resized_crop(self, x: torch.Tensor, seed: tuple, part: slice) -> torch.Tensor:
         """timm's random-resized crop and flip, for a whole batch at once on the device.

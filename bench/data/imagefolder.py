@@ -27,8 +27,9 @@ Unreadable files are skipped, not fatal. A corrupt, truncated or non-image
 file among a million (ImageNet has a few) should cost one sample, not a
 training run: the in-memory decode drops it, counts it in ``Data.skipped``
 and logs one warning with the count and the first few paths;
-:class:`SafeImageFolder` substitutes the next readable sample (with its own
-label) and logs a counted warning. Layout problems (no path, no train/ or
+:class:`SafeImageFolder` gives None for it, the streamed batches leave it out
+and count it (``skipped`` in a point's ``data_info``; ``test_images`` counts
+only the readable held-out images). Layout problems (no path, no train/ or
 val/, empty class folders, different classes in the two splits) are user
 errors, since no amount of skipping fixes them.
 """
@@ -255,9 +256,12 @@ def _in_memory(data: ImageFolderConfig, tree: Tree, size: int) -> Data:
 class SafeImageFolder(ImageFolder):
     """torchvision's ImageFolder over a scanned tree, which survives unreadable files.
 
-    ``dataset[i]`` for an unreadable file logs a counted warning and returns
-    the next readable sample (with that sample's label) instead of raising, so
-    one bad file among a million does not stop a training run.
+    The image is opened lazily (PIL reads the header) and handed to the
+    transform undecoded, so a transform can decode only what it needs
+    (:mod:`bench.data.jpeg`). ``dataset[i]`` for an unreadable file logs a
+    counted warning and is None: the batch leaves it out
+    (:func:`bench.data.stream.collate`), so one bad file among a million
+    costs one sample, as in the in-memory decode, and is never replaced.
     """
 
     def __init__(
@@ -275,24 +279,16 @@ class SafeImageFolder(ImageFolder):
     def make_dataset(self, directory: str, *args: Any, **kwargs: Any) -> list[tuple[str, int]]:
         return self._given[1]
 
-    def __getitem__(self, index: int) -> tuple[Any, int]:
-        n = len(self.samples)
-        for step in range(n):
-            path, target = self.samples[(index + step) % n]
-            try:
-                sample = self.loader(path)
-            except Exception:  # PIL raises OSError, SyntaxError, ValueError... for broken files
-                self.skipped += 1
-                if self.skipped <= SHOW or self.skipped % 1000 == 0:
-                    log.warning(
-                        "unreadable image %s replaced by the next one (%d skipped in this process)",
-                        path,
-                        self.skipped,
-                    )
-                continue
-            if self.transform is not None:
-                sample = self.transform(sample)
-            if self.target_transform is not None:
-                target = self.target_transform(target)
-            return sample, target
-        raise UserError(f"no image under {self.root} can be read")
+    def __getitem__(self, index: int) -> tuple[Any, int] | None:
+        path, target = self.samples[index]
+        try:
+            with Image.open(path) as image:
+                sample = self.transform(image) if self.transform else image.convert("RGB")
+        except Exception:  # PIL raises OSError, SyntaxError, ValueError... for broken files
+            self.skipped += 1
+            if self.skipped <= SHOW or self.skipped % 1000 == 0:
+                log.warning("unreadable image %s skipped (%d in this process)", path, self.skipped)
+            return None
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return sample, target

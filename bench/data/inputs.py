@@ -9,13 +9,14 @@ normalised with its own training split's channel statistics.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import torch
 
 from bench.cache import LRU
 from bench.data import Data, ImageSet
-from bench.data.batches import DeviceBatches, Preprocess, Shard, channel_stats
+from bench.data.batches import BatchSpec, DeviceBatches, Preprocess, Shard, channel_stats
 from bench.data.stream import StreamBatches, stream_stats
 
 _stats: LRU[tuple[tuple, tuple]] = LRU(4)  # normalisation statistics, by data identity
@@ -55,11 +56,11 @@ def make_batches(
     """Training and held-out batches at ``resolution``: from memory, or streamed from disk."""
     batch, eval_batch = batch_sizes
     mean, std = normalisation(data, preprocess)
-    common = {"device": device, "mean": mean, "std": std, "channels_last": channels_last,
-              "preprocess": preprocess}  # fmt: skip
+    spec = BatchSpec(resolution, batch, device, True, seed, mean, std, preprocess,
+                     channels_last, shard)  # fmt: skip
     kind = DeviceBatches if isinstance(data.train, ImageSet) else StreamBatches
-    train = kind(data.train, resolution, batch, train=True, seed=seed, shard=shard, **common)
-    test = kind(data.test, resolution, eval_batch, train=False, seed=seed, **common)
+    train = kind(data.train, spec)
+    test = kind(data.test, replace(spec, batch_size=eval_batch, train=False, shard=Shard()))
     return train, test
 
 

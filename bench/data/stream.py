@@ -1,12 +1,20 @@
 """Batches of a split too big for memory, streamed from disk through DataLoader workers.
 
 The augmentation protocol is the data config's (``data.augment``), the same
-as for an in-memory split (:mod:`bench.data.batches`): ``pad_crop`` (CIFAR's:
-resize, reflect-pad 1/8, random crop, flip; evaluation sees the whole
-resized image) or ``random_resized_crop`` (ImageNet's, built by timm's
-transform factory: random-resized crop and flip for training; resize to
-``resolution / data.crop_pct`` and centre crop for evaluation). Workers hand
-back uint8 tensors; normalisation runs on the device.
+as for an in-memory split (:mod:`bench.data.batches`). ``pad_crop`` (CIFAR's):
+workers decode and resize each image to the point's side, and the device
+reflect-pads, crops and flips whole batches with the in-memory path's own
+draws (:func:`~bench.data.batches.pad_crop_flip`), so per-sample work in the
+workers is a decode. ``random_resized_crop`` (ImageNet's): each worker cuts
+timm's random-resized crop and flips it (training) or resizes to
+``resolution / data.crop_pct`` and centre-crops (evaluation), decoding
+JPEGs only as large as the crop needs (:mod:`bench.data.jpeg`). Workers hand
+back uint8 channels-last batches; normalisation runs on the device.
+
+Unreadable files are skipped and counted, as the in-memory decode does: a
+worker returns nothing for one, the batch is made of the readable samples,
+and :attr:`StreamBatches.unreadable` holds every file index met so (the
+counts of all workers, gathered in this process).
 
 The workers persist across epochs. Every sample's random draws are seeded
 from (seed, epoch, its position in the epoch), so an epoch's batches depend
@@ -22,49 +30,32 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
 from bench.data import StreamSet
-from bench.data.batches import Batches, Preprocess, Shard, channel_stats
+from bench.data.batches import Batches, BatchSpec, Preprocess, channel_stats, pad_crop_flip
+from bench.data.jpeg import CentreCrop, RandomResizedCrop
 from bench.hardware.device import traits
 
 STATS_IMAGES = 512  # training images the normalisation statistics are measured on
 
 
 def stream_transform(resolution: int, train: bool, preprocess: Preprocess) -> Any:
-    """The per-sample transform of the protocol, ending in a uint8 CHW tensor."""
-    from timm.data import create_transform
-    from torchvision import transforms as T
-
-    r = int(resolution)
-    if preprocess.augment == "random_resized_crop":
-        if train:
-            return create_transform(
-                r, is_training=True, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3), hflip=0.5,
-                color_jitter=0.0, interpolation="bilinear", use_prefetcher=True,
-            )  # fmt: skip
-        return create_transform(
-            r, is_training=False, crop_pct=preprocess.crop_pct, interpolation="bilinear",
-            use_prefetcher=True,
-        )  # fmt: skip
-    steps = [T.Resize(r, antialias=True), T.CenterCrop(r)]
-    if train:
-        steps += [T.RandomCrop(r, padding=r // 8, padding_mode="reflect"), T.RandomHorizontalFlip()]
-    return T.Compose([*steps, T.PILToTensor()])
+    """The per-sample transform of the protocol, ending in a uint8 H x W x C tensor."""
+    if preprocess.augment != "random_resized_crop":
+        return CentreCrop(resolution, 1.0)  # the device pads, crops and flips
+    return RandomResizedCrop(resolution) if train else CentreCrop(resolution, preprocess.crop_pct)
 
 
 def stream_stats(split: StreamSet, resolution: int) -> tuple[tuple, tuple]:
     """Channel statistics of an evenly spaced subset of the training files, at ``resolution``."""
-    from torchvision import transforms as T
-
     dataset = copy.copy(split.dataset)
-    size = int(resolution)
-    dataset.transform = T.Compose(
-        [T.Resize(size, antialias=True), T.CenterCrop(size), T.PILToTensor()]
-    )
+    dataset.transform = CentreCrop(resolution, 1.0)
     step = max(1, len(dataset) // STATS_IMAGES)
-    images = torch.stack([dataset[i][0] for i in range(0, len(dataset), step)])
-    return channel_stats(images)
+    read = [dataset[i] for i in range(0, len(dataset), step)]
+    images = torch.stack([item[0] for item in read if item is not None])
+    return channel_stats(images.permute(0, 3, 1, 2).contiguous())  # as in memory: NCHW
 
 
 class _Seeded(Dataset):
@@ -76,11 +67,22 @@ class _Seeded(Dataset):
     def __len__(self) -> int:
         return len(self.dataset)
 
-    def __getitem__(self, item: tuple[int, int]) -> Any:
+    def __getitem__(self, item: tuple[int, int]) -> tuple[int, Any]:
         index, seed = item
-        random.seed(seed)  # timm's crops draw from random, torchvision's from torch
-        torch.manual_seed(seed)
-        return self.dataset[index]
+        random.seed(seed)  # every draw of the crop and the flip (torch's seeding costs more)
+        return index, self.dataset[index]
+
+
+def collate(items: list[tuple[int, Any]]) -> tuple[torch.Tensor, ...]:
+    """(uint8 N x H x W x C images, labels, positions of the readable items in the batch,
+    file indices of the unreadable ones)."""
+    kept = [k for k, (_, sample) in enumerate(items) if sample is not None]
+    bad = torch.tensor([i for i, sample in items if sample is None], dtype=torch.long)
+    if not kept:
+        none = torch.empty(0, dtype=torch.long)
+        return torch.empty(0, dtype=torch.uint8), none, none, bad
+    images, labels = default_collate([items[k][1] for k in kept])
+    return images, labels, torch.tensor(kept, dtype=torch.long), bad
 
 
 class _EpochItems(Sampler):
@@ -99,38 +101,26 @@ class _EpochItems(Sampler):
 class StreamBatches(Batches):
     """A split streamed from disk through persistent DataLoader workers."""
 
-    def __init__(
-        self,
-        split: StreamSet,
-        resolution: int,
-        batch_size: int,
-        device: torch.device,
-        train: bool,
-        seed: int,
-        mean: tuple,
-        std: tuple,
-        preprocess: Preprocess,
-        channels_last: bool = False,
-        shard: Shard = Shard(),
-    ) -> None:
-        super().__init__(batch_size, device, train, seed, mean, std, channels_last, shard)
+    def __init__(self, split: StreamSet, spec: BatchSpec) -> None:
+        super().__init__(spec)
         dataset = copy.copy(split.dataset)
-        dataset.transform = stream_transform(resolution, train, preprocess)
+        dataset.transform = stream_transform(self.resolution, self.train, self.preprocess)
         self.n = len(dataset)
+        self.pad = (
+            self.resolution // 8 if self.train and self.preprocess.augment == "pad_crop" else 0
+        )
+        self.unreadable: set[int] = set()  # file indices found unreadable, by every worker
         self.sampler = _EpochItems()
-        per = self.batch_size // shard.world if train else self.batch_size
+        per = self.batch_size // self.shard.world if self.train else self.batch_size
         self.loader = DataLoader(
             _Seeded(dataset),
             batch_size=per,
             sampler=self.sampler,
             num_workers=split.workers,
             persistent_workers=split.workers > 0,
-            pin_memory=traits(device).pin_memory,
+            pin_memory=traits(self.device).pin_memory,
+            collate_fn=collate,
         )
-
-    def __len__(self) -> int:
-        """Batches per epoch (training drops the last partial batch)."""
-        return self.n // self.batch_size if self.train else -(-self.n // self.batch_size)
 
     def items(self, index: int, skip: int) -> list[tuple[int, int]]:
         """This rank's (sample, seed) items of epoch ``index`` after ``skip`` batches."""
@@ -148,9 +138,18 @@ class StreamBatches(Batches):
         ]
 
     def epoch(self, index: int, skip: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Batches of epoch ``index``, starting after ``skip`` batches."""
+        """Batches of epoch ``index``, starting after ``skip`` batches (readable images only)."""
         self.sampler.items = self.items(index, skip)
         fast = traits(self.device).non_blocking
-        for x, y in self.loader:
-            x = x.to(self.device, non_blocking=fast)
-            yield self.finish(x), y.to(self.device, non_blocking=fast)
+        part = torch.arange(self.batch_size)[self.shard.take(self.batch_size)]
+        for b, (x, y, kept, bad) in enumerate(self.loader, start=skip):
+            self.unreadable.update(bad.tolist())
+            if not len(y):
+                continue
+            x, y = x.to(self.device, non_blocking=fast), y.to(self.device, non_blocking=fast)
+            if not self.pad:
+                yield self.finish_hwc(x), y
+                continue
+            x = F.pad(x.permute(0, 3, 1, 2), (self.pad,) * 4, mode="reflect")
+            x = pad_crop_flip(x, self.pad, (self.seed, index, b), self.batch_size, part[kept])
+            yield self.finish(x), y

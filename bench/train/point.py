@@ -222,13 +222,19 @@ def train(
     outcome = replace(outcome, **measured, peak_memory_mb=peak.mb,
                       compiled=net.compiled, channels_last=net.channels_last, amp=point.amp,
                       sync_bn=net.sync_bn, device=device_info(point.device, dist.world),
-                      trained_by=paths.name, versions=versions())  # fmt: skip
+                      trained_by=paths.name, versions=versions(),
+                      unreadable={"train": skipped(train_b), "test": skipped(test_b)})  # fmt: skip
     if dist.is_main:
         guard()
         atomic_write_json(paths.outcome, outcome.to_json())
         if config.logger.log_checkpoints:
             tracker.log_checkpoint(paths.checkpoint)
     return outcome
+
+
+def skipped(batches: Any) -> int:
+    """Unreadable files the streamed batches met (none in memory: the decode dropped them)."""
+    return len(getattr(batches, "unreadable", ()))
 
 
 def failed(

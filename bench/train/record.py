@@ -189,6 +189,7 @@ def record(
     config, budget, data = point.config, point.budget, point.data
     wall = time.perf_counter() - started
     ok = outcome.status == "ok"
+    tested = len(data.test) - outcome.unreadable.get("test", 0)  # readable held-out images
     return PointResult(
         status=outcome.status,
         reason=outcome.reason,
@@ -197,9 +198,9 @@ def record(
         top1=outcome.top1,
         top5=outcome.top5,
         still_improving=still_improving(outcome.history) if ok else None,
-        above_chance=above_chance(outcome.top1, len(data.test), data.num_classes),
+        above_chance=above_chance(outcome.top1, tested, data.num_classes),
         num_classes=data.num_classes,
-        test_images=len(data.test),
+        test_images=tested,
         epochs=budget.epochs,
         train_flops=budget.train_flops,
         wall_seconds=wall,
@@ -215,7 +216,10 @@ def record(
         drop_path_rate=config.model.drop_path_rate,
         timings={**timings, **outcome.timings, "job_wall": wall},
         budget_detail=budget.as_dict(),
-        data_info={"description": data.description, "skipped": data.skipped},
+        data_info={
+            "description": data.description,
+            "skipped": data.skipped + sum(outcome.unreadable.values()),
+        },
         config=config_record(config),
         versions=versions(),
         version_note=version_note(outcome.versions),

@@ -28,6 +28,8 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
 from bench.config.compose import split_sweep
+from bench.sweep.on_ray import is_ray, launch_ray
+from bench.sweep.on_ray import stop as stop_ray
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,7 @@ class ScalebenchSweeper(BasicSweeper):
         try:
             return run_jobs([list(j) for j in jobs], self.launch_batch, ledgers, self.record_dead)
         finally:
+            stop_ray()
             shutil.rmtree(ledgers, ignore_errors=True)
             with suppress(OSError):
                 ledgers.parent.rmdir()  # unless another sweep process shares the folder
@@ -119,6 +122,8 @@ class ScalebenchSweeper(BasicSweeper):
             self.supervised.ledger = ledger  # travels with the task to every job process
         if is_submitit(self.launcher):
             returns = launch_submitit(self.launcher, batch, first)
+        elif is_ray(self.launcher):
+            returns = launch_ray(self.launcher, batch, first)
         else:
             returns = list(self.launcher.launch(batch, initial_job_idx=first))
         return [outcome(r) for r in returns]

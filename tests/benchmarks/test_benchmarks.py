@@ -17,6 +17,10 @@ KEYS = {
     "point_overhead",
     "plot_200_seconds",
     "joblib_sweep_seconds",
+    "stream_images_per_sec_224",
+    "timm_loader_images_per_sec_224",
+    "stream_vs_timm",
+    "stream_vs_timm_eval",
 }
 
 
@@ -33,7 +37,8 @@ def test_smoke_run_prints_every_key_as_its_last_line():
     line = proc.stdout.strip().splitlines()[-1]
     out = json.loads(line)
     assert set(out) >= KEYS
-    for key in ("speedup_vs_plain", "plan_5x5_seconds", "point_overhead", "cpu_utilization"):
+    for key in ("speedup_vs_plain", "plan_5x5_seconds", "point_overhead", "cpu_utilization",
+                "stream_vs_timm"):  # fmt: skip
         assert isinstance(out[key], float) and out[key] > 0, key
     assert 0 <= out["point_overhead"] < 1
     # null only with a reason: a key is measured or explained, never silently missing

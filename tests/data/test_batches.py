@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from bench.data import ImageSet
 from bench.data.batches import (
+    BatchSpec,
     DeviceBatches,
     Preprocess,
     Shard,
@@ -65,7 +66,7 @@ def test_channel_stats_of_constant_channels():
 def batches(train: bool, **kwargs) -> DeviceBatches:
     split = ImageSet(images(), torch.arange(40) % 4)
     args = {"mean": (0.5,) * 3, "std": (0.25,) * 3, "seed": 3, "device": CPU}
-    return DeviceBatches(split, 16, 8, train=train, **{**args, **kwargs})
+    return DeviceBatches(split, BatchSpec(16, 8, train=train, **{**args, **kwargs}))
 
 
 def unnormalise(x: torch.Tensor) -> torch.Tensor:

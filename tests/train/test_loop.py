@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from bench.data import ImageSet
-from bench.data.batches import DeviceBatches
+from bench.data.batches import BatchSpec, DeviceBatches
 from bench.scaling.budget import plan_budget
 from bench.train.loop import Setup, fit, lr_factor, make_optimizer, new_state
 from bench.train.progress import Progress
@@ -39,8 +39,9 @@ class Run:
         overrides = [f"train.{k}={v}" for k, v in {**defaults, **train}.items()]
         recipe = config(*overrides).train
         stats = {"mean": (0.4,) * 3, "std": (0.3,) * 3, "device": CPU, "seed": 0}
-        self.train_b = DeviceBatches(split(64, 1), 8, recipe.batch_size, train=True, **stats)
-        self.test_b = DeviceBatches(split(32, 2), 8, 32, train=False, **stats)
+        spec = BatchSpec(8, recipe.batch_size, train=True, **stats)
+        self.train_b = DeviceBatches(split(64, 1), spec)
+        self.test_b = DeviceBatches(split(32, 2), BatchSpec(8, 32, train=False, **stats))
         self.budget = plan_budget(recipe, 64, 1, 1)
         self.state = new_state(model or net(), recipe, self.budget)
         progress = Progress("[test]", 0.0)
