@@ -78,5 +78,5 @@ def held_out_batches(
     mean, std = normalisation(data, preprocess)
     split = data.test if split is None else split
     kind = DeviceBatches if isinstance(split, ImageSet) else StreamBatches
-    return kind(split, resolution, eval_batch, device=device, train=False, seed=0, mean=mean,
-                std=std, channels_last=channels_last, preprocess=preprocess)  # fmt: skip
+    spec = BatchSpec(resolution, eval_batch, device, False, 0, mean, std, preprocess, channels_last)
+    return kind(split, spec)

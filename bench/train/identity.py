@@ -22,6 +22,7 @@ from bench.scaling.budget import Budget
 from bench.scaling.solver import PlannedPoint
 from bench.schema import Run, resolve_auto
 from bench.store import PointPaths
+from bench.train.provenance import learning_versions
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,9 @@ def training_key(point: Point) -> str:
     size, the data's identity and preprocessing (including in-memory versus
     streamed and the normalisation), the recipe's learning keys, the
     precision, whether batch norm saw per-process slices of the batch (DDP
-    without sync_bn), the number of steps and the seed. How a point is
-    watched (logging, checkpoints, evaluation batch) is not part of it.
+    without sync_bn), the number of steps, the seed, and the versions that
+    change learning (:func:`~bench.train.provenance.learning_versions`). How a
+    point is watched (logging, checkpoints, evaluation batch) is not part of it.
     """
     config = point.config
     split_bn = point.dist.world > 1 and not resolve_auto(config.train.sync_bn, True)
@@ -61,6 +63,7 @@ def training_key(point: Point) -> str:
         "bn_statistics": "per process" if split_bn else "global batch",
         "steps": point.budget.steps,
         "seed": config.seed,
+        "versions": learning_versions(),
     }
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

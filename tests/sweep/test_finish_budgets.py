@@ -22,7 +22,7 @@ def test_every_sweep_folder_of_a_multirun_is_found(tmp_path):
     jobs = [
         [f"runs_dir={tmp_path}", f"train.epochs={e}", f"phi={p}"] for e in (1, 2) for p in (0, 1)
     ]
-    dirs = check_jobs(jobs, compose_config)
+    dirs = check_jobs(jobs, compose_config).sweep_dirs
     assert [d.name for d in dirs] == ["tiny-shapes-epochs1", "tiny-shapes-epochs2"]
     assert {Path(d.parent) for d in dirs} == {tmp_path}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import torch
 from conftest import data_config, write_tree
@@ -48,27 +49,35 @@ def test_a_finished_point_of_other_versions_says_so_in_its_result_and_the_sweep_
 
 
 def test_the_key_changes_with_the_versions_that_change_learning(monkeypatch):
-    from bench.train import point
+    from bench.train import identity
 
-    args = _key_inputs()
-    base = point.training_key(*args)
-    monkeypatch.setattr(point, "learning_versions", lambda: {**learning_versions(), "torch": "9.9"})
-    assert point.training_key(*args) != base
+    point = _point()
+    base = identity.training_key(point)
+    monkeypatch.setattr(
+        identity, "learning_versions", lambda: {**learning_versions(), "torch": "9.9"}
+    )
+    assert identity.training_key(point) != base
 
 
-def _key_inputs():
+def _point():
     from types import SimpleNamespace
+
+    import torch
 
     from bench.config.compose import compose_config
     from bench.config.validate import validate
+    from bench.hardware.distributed import Dist
     from bench.plan import plan_point
     from bench.scaling.budget import plan_budget
+    from bench.store import PointPaths
+    from bench.train.identity import Point
 
     c = validate(compose_config(["data.train_size=64", "data.test_size=64", "train.batch_size=32"]))
     planned = plan_point(c)
     budget = plan_budget(c.train, 64, planned.candidate.cost.macs, planned.base_macs)
     data = SimpleNamespace(identity={"kind": "fake"}, train=None)
-    return c, planned, budget, data, False, False
+    paths = PointPaths(Path("unused"), "point")
+    return Point(c, planned, budget, data, paths, torch.device("cpu"), Dist(), False)
 
 
 def test_a_streamed_trees_identity_changes_with_a_sampled_file(tmp_path):
