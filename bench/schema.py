@@ -210,6 +210,14 @@ class Eval(Section):
     training side."""
 
 
+class Tune(Section):
+    """``tune.*``: per-point learning-rate tuning on a validation split."""
+
+    lrs: list[Annotated[float, Field(gt=0)]] = []
+    """Candidate peak learning rates; each point trains once per rate and keeps the one with
+    the best validation top-1 (needs data.val_fraction > 0). []: train.lr only, no tuning."""
+
+
 class Search(Section):
     """``search.*``: `bench.search`, EfficientNet's phi = 1 grid over alpha, beta, gamma."""
 
@@ -330,12 +338,22 @@ class Run(Section):
     plan: Plan = Plan()
     plot: Plot = Plot()
     eval: Eval = Eval()
+    tune: Tune = Tune()
     model: SerializeAsAny[ModelConfig]
     data: SerializeAsAny[DataConfig]
     strategy: Any
     """The scaling strategy (a bench.scaling.strategies.Strategy, validated by its class)."""
     search: Search | None = None
     """Only in `bench.search`."""
+
+    @model_validator(mode="after")
+    def _tuning_needs_validation(self) -> Run:
+        if self.tune.lrs and not self.data.val_fraction:
+            raise ValueError(
+                "tune.lrs needs a validation split to choose on: set data.val_fraction "
+                "(say 0.1); choosing on the test split would report a number chosen on it"
+            )
+        return self
 
     @field_validator("phi")
     @classmethod
@@ -346,6 +364,6 @@ class Run(Section):
 
 
 SECTIONS = {
-    "train": Train, "logger": Logger, "plan": Plan, "plot": Plot, "eval": Eval,
+    "train": Train, "logger": Logger, "plan": Plan, "plot": Plot, "eval": Eval, "tune": Tune,
 }  # fmt: skip
 TOP_LEVEL = ("phi", "seed", "device", "threads", "runs_dir", "sweep")

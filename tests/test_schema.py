@@ -125,8 +125,9 @@ def test_every_preset_validates():
             extra = ["data.path=/somewhere"] if tree else []
             config = check(f"{group}={preset.stem}", *extra)
             assert getattr(config, group).name, preset
-    for preset in sorted((conf / "experiment").glob("*.yaml")):
+    for preset in sorted((conf / "experiment").glob("cifar10_*.yaml")):
         assert check(f"experiment={preset.stem}", "data.path=/x").model.name == "vgg11"
+    assert check("experiment=regime_map").model.name == "tiny"
 
 
 def test_search_section_only_in_bench_search():

@@ -59,6 +59,7 @@ from bench.train.record import (
     record_failure,
 )
 from bench.train.test_resolution import top1_by_side
+from bench.train.tuning import tune
 
 log = logging.getLogger("bench.run")
 
@@ -86,7 +87,10 @@ def run_point(cfg: Any) -> dict[str, Any]:
         prepare(device)
         if config.threads:
             torch.set_num_threads(config.threads)
-        return train_and_record(config, paths, device, dist, started).to_json()
+        result = tune(config, lambda c: train_and_record(c, paths, device, dist, started))
+        if result.lr_candidates and dist.is_main:  # the chosen training's, with every candidate
+            atomic_write_json(paths.result, result.to_json())
+        return result.to_json()
     except Exception as exc:
         reason = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
         if isinstance(exc, torch.OutOfMemoryError):
