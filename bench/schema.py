@@ -22,6 +22,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
+from bench.config.bases import DataConfig, ModelConfig
 from bench.config.types import (  # noqa: F401 - parse_auto and resolve_auto are read from here
     AutoBool,
     Device,
@@ -191,6 +192,14 @@ class Eval(Section):
     training side."""
 
 
+class Tune(Section):
+    """``tune.*``: per-point learning-rate tuning on a validation split."""
+
+    lrs: list[Annotated[float, Field(gt=0)]] = []
+    """Candidate peak learning rates; each point trains once per rate and keeps the one with
+    the best validation top-1 (needs data.val_fraction > 0). []: train.lr only, no tuning."""
+
+
 class Search(Section):
     """``search.*``: `bench.search`, EfficientNet's phi = 1 grid over alpha, beta, gamma."""
 
@@ -222,75 +231,6 @@ class Search(Section):
         return list(self.seeds)
 
 
-# ----------------------------------------------------------------------------- shared bases
-class ModelConfig(Section):
-    """``model.*`` keys every family has; a family's builder declares its own on top.
-
-    A builder is ``build(arch, model: <its config class>, num_classes)``; the
-    type of its ``model`` parameter, a subclass of this one, is its schema.
-    """
-
-    name: str
-    """The family preset's name (folder and W&B tag)."""
-    builder: str
-    """Dotted path of the family's `build(arch, model, num_classes)`."""
-    stages: str | None = None
-    """Module of stage i, e.g. "blocks.{i}" ({n} is i + 1); its children are the blocks.
-    Counting then builds at most two blocks per stage; null counts the whole network."""
-    depth_mult: float = Field(1.0, gt=0)
-    """The baseline's own depth multiplier (efficientnet_b0 with 3.1 is B7's depth)."""
-    width_mult: float = Field(1.0, gt=0)
-    """The baseline's own width multiplier."""
-    depths: list[Annotated[int, Field(ge=1)]]
-    """Blocks per stage, scaled as ceil(d * n)."""
-    widths: list[Annotated[int, Field(ge=1)]]
-    """Channels per stage, scaled and rounded to a multiple of 8."""
-    stem_width: int | None = Field(None, ge=1)
-    """Stem channels (scaled like widths); null: the family's own rule."""
-    head_width: int | None = Field(None, ge=1)
-    """Channels of the layer before the classifier; null: none or the family's own."""
-    drop_rate: Fraction = 0.0
-    """Dropout before the classifier."""
-    drop_path_rate: Fraction = 0.0
-    """Stochastic depth: drop rate of the last block (linear in block index)."""
-    zero_init_last: bool = True
-    """Zero the last norm layer of every residual branch, so each block starts as the
-    identity; without it the deep points of a sweep can fail to train (docs/design.md)."""
-    min_resolution: int = Field(8, ge=1)
-    """Smallest input side the network takes (its total stride)."""
-
-    @model_validator(mode="after")
-    def _one_entry_per_stage(self) -> ModelConfig:
-        if len(self.depths) != len(self.widths):
-            raise ValueError(
-                f"depths and widths must list one entry per stage; got {len(self.depths)} "
-                f"depths and {len(self.widths)} widths"
-            )
-        return self
-
-
-class DataConfig(Section):
-    """``data.*`` keys every dataset kind has; each kind's loader declares its own."""
-
-    name: str
-    """The dataset preset's name (folder and W&B tag)."""
-    kind: str
-    """Which loader reads it: shapes, cifar10, cifar100, imagefolder."""
-    num_classes: int | None = Field(None, ge=2)
-    """Number of classes; null: the loader's count (class folders for imagefolder)."""
-    resolution: int = Field(ge=8)
-    """The baseline's input side in pixels."""
-    augment: Literal["pad_crop", "random_resized_crop"] = "pad_crop"
-    """pad_crop (small images: reflect-pad 1/8, random crop, flip; evaluation sees the whole
-    image) or random_resized_crop (ImageNet's: a random 8-100 % crop, resized, and flip;
-    evaluation resizes to resolution / crop_pct and takes the centre crop)."""
-    crop_pct: float = Field(0.875, gt=0, le=1)
-    """random_resized_crop's evaluation crop: the centre crop_pct of the resized image."""
-    val_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0
-    """Part of the training split held out for validation (never trained on), the same images
-    for every point and seed; each point then records val_top1. 0: no validation split."""
-
-
 class Run(Section):
     """The top level: which point, where it goes, and every section."""
 
@@ -313,12 +253,22 @@ class Run(Section):
     plot: Plot = Plot()
     decide: Decide = Decide()
     eval: Eval = Eval()
+    tune: Tune = Tune()
     model: SerializeAsAny[ModelConfig]
     data: SerializeAsAny[DataConfig]
     strategy: Any
     """The scaling strategy (a bench.scaling.strategies.Strategy, validated by its class)."""
     search: Search | None = None
     """Only in `bench.search`."""
+
+    @model_validator(mode="after")
+    def _tuning_needs_validation(self) -> Run:
+        if self.tune.lrs and not self.data.val_fraction:
+            raise ValueError(
+                "tune.lrs needs a validation split to choose on: set data.val_fraction "
+                "(say 0.1); choosing on the test split would report a number chosen on it"
+            )
+        return self
 
     @field_validator("phi")
     @classmethod
@@ -330,5 +280,6 @@ class Run(Section):
 
 SECTIONS = {
     "train": Train, "logger": Logger, "plan": Plan, "plot": Plot, "decide": Decide, "eval": Eval,
+    "tune": Tune,
 }  # fmt: skip
 TOP_LEVEL = ("phi", "seed", "device", "threads", "runs_dir", "sweep")

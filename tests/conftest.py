@@ -31,6 +31,7 @@ SMALL = (
     "train.epochs=1",
     "logger.mode=disabled",
     "plot.cam_images=0",  # tests/test_cam.py and test_multirun_through_the_cli draw the maps
+    "eval.test_scales=[1]",  # tests/train/test_point.py's first test tests the other sides
 )
 
 os.environ.setdefault("WANDB_SILENT", "true")

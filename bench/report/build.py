@@ -108,6 +108,7 @@ def build_report(
     _learning_curves(report, results, options)
     _cam(report, loaded.folders, results, options, strategies, trusted)
     _comparisons(report, prep, results)
+    _lr_sensitivity(report, prep, results)
     _problems(report, table)
     return report
 
@@ -270,6 +271,16 @@ def _frontier(report: Report, prep: Any, budgets: dict[str, str]) -> None:
     fits = fit_frontier(levels, prep.points, budgets)
     report.tables |= write_frontier_fits(fits, report.out_dir)
     report.findings += lines + fit_lines(fits)
+
+
+def _lr_sensitivity(report: Report, prep: Any, results: dict[str, list[dict]]) -> None:
+    """Validation top-1 against rate, for points tuned with tune.lrs."""
+    from bench.report.lr_sensitivity import write_lr_sensitivity
+
+    tables, figures = write_lr_sensitivity(prep, results, report.out_dir)
+    report.tables |= tables
+    if figures:
+        report.figures["lr_sensitivity"] = figures
 
 
 def _problems(report: Report, table: pd.DataFrame) -> None:

@@ -27,7 +27,7 @@ from bench.schema import Train
 
 # Config keys that never decide what a point learns, or differ per point by design.
 IGNORED = frozenset(
-    {"strategy", "phi", "seed", "sweep", "runs_dir", "device", "threads", "logger", "plot",
+    {"strategy", "phi", "seed", "sweep", "runs_dir", "device", "threads", "logger", "plot", "eval",
      "plan", "search", "train.budget", "train.epochs"}
     | {f"train.{key}" for key in Train.WATCHING}
     | {f"data.{key}" for key in ("path", "root", "download", "workers", "cache_dir")}

@@ -63,6 +63,7 @@ from bench.train.record import (
     record_failure,
     reuse_finished,
 )
+from bench.train.tuning import tune
 
 log = logging.getLogger("bench.run")
 
@@ -82,26 +83,46 @@ def run_point(cfg: Any) -> dict[str, Any]:
     paths = point_paths(config.runs_dir, config.sweep, strategy, config.phi, config.seed)
     if not multirun:  # a sweep's job process asks its child (bench.sweep.supervise)
         stop.listen(signal.SIGTERM, signal.SIGUSR2)
-    dist, tracker = ddp.Dist(), None
+    dist = ddp.Dist()
     try:
         device, dist = start(config)
-        point, timings = plan_data_budget(config, paths, device, dist)
-        previous = finished(point)
-        if previous is not None:
-            return previous.to_json()
-        tracker = open_tracker(point.config, point.paths, dist)
-        return train_and_record(point, tracker, timings, started).to_json()
+        result = tune(config, lambda c: run_candidate(c, paths, device, dist, started))
+        if result.lr_candidates and dist.is_main:  # the chosen training's, with every candidate
+            atomic_write_json(paths.result, result.to_json())
     except stop.Stopped as exc:
-        if tracker is not None:
-            tracker.summary({"status": "stopped", "reason": str(exc)})
-            tracker.finish(exit_code=1)
         if not multirun:
             fail(f"{exc}; run the same command again to resume")
         raise
-    except Exception as exc:
-        return failed(config, paths, dist, exc, tracker, multirun)
+    except Exception as exc:  # before a W&B run of its own opened: one is opened to say so
+        result = failed(config, paths, dist, exc, None)
     finally:
         ddp.teardown(dist)
+    if result.status == "failed":
+        if not multirun:
+            fail(str(result.reason))
+        log.error("error: %s", " ".join(str(result.reason).split()))
+        return {"status": "failed", "reason": result.reason}
+    return result.to_json()
+
+
+def run_candidate(
+    config: Run, paths: PointPaths, device: torch.device, dist: ddp.Dist, started: float
+) -> PointResult:
+    """One training of the point (one learning rate when tuning): plan, data, budget, reuse
+    or claim, build, fit, record. A failure after its W&B run opened is recorded there."""
+    point, timings = plan_data_budget(config, paths, device, dist)
+    previous = finished(point)
+    if previous is not None:
+        return previous
+    tracker = open_tracker(point.config, point.paths, dist)
+    try:
+        return train_and_record(point, tracker, timings, started)
+    except stop.Stopped as exc:
+        tracker.summary({"status": "stopped", "reason": str(exc)})
+        tracker.finish(exit_code=1)
+        raise
+    except Exception as exc:
+        return failed(point.config, paths, dist, exc, tracker)
 
 
 def start(config: Run) -> tuple[torch.device, ddp.Dist]:
@@ -238,29 +259,22 @@ def skipped(batches: Any) -> int:
 
 
 def failed(
-    config: Run,
-    paths: PointPaths,
-    dist: ddp.Dist,
-    exc: Exception,
-    tracker: Tracker | None,
-    multirun: bool,
-) -> dict[str, Any]:
-    """Record a point that failed (in W&B too: its own run, or one opened to say so)."""
+    config: Run, paths: PointPaths, dist: ddp.Dist, exc: Exception, tracker: Tracker | None
+) -> PointResult:
+    """Record a point that failed: its result.json, and its W&B run (its own, or one opened
+    to say so). A lost claim is one line and no record: the claim's new owner records it."""
     one_line = isinstance(exc, (UserError, ClaimLost, OSError))
     reason = str(exc) if isinstance(exc, (UserError, ClaimLost)) else f"{type(exc).__name__}: {exc}"
     if isinstance(exc, torch.OutOfMemoryError):
         reason = f"out of memory: {exc}"
     if not one_line:
         log.error("point failed: %s\n%s", reason, traceback.format_exc())
-    if dist.is_main and not isinstance(exc, ClaimLost):  # the claim's new owner records it
+    if dist.is_main and not isinstance(exc, ClaimLost):
         record_failure(config, paths, reason)
         tracker = tracker or open_tracker(config, paths, dist)
         tracker.summary({"status": "failed", "reason": reason})
         tracker.finish(exit_code=1)
-    if not multirun:
-        fail(reason)
-    log.error("error: %s", " ".join(reason.split()))
-    return {"status": "failed", "reason": reason}
+    return PointResult(status="failed", reason=reason, lr=config.train.lr)
 
 
 def open_tracker(config: Run, paths: PointPaths, dist: ddp.Dist) -> Tracker:

@@ -100,9 +100,11 @@ class PointResult:
     best_test_resolution: int | None = _key(summary=True)  # side of the best top-1 tested
     top1_at_best_test_resolution: float | None = _key(summary=True)  # top-1 there (plot --test-)
     val_top1: float | None = _key(summary=True)  # on the validation split (data.val_fraction)
+    lr: float | None = _key(summary=True)  # the peak learning rate trained with (tune.lrs' choice)
     # -- details (result.json only) -------------------------------------------------------------
     device: dict[str, Any] | None = _key()  # type, name, world_size, threads (flattened in CSV)
     top1_by_test_resolution: dict[str, float] | None = _key(nested=True)  # side (str) -> top-1
+    lr_candidates: list[dict[str, Any]] | None = _key(nested=True)  # tune.lrs: {lr, val_top1}
     timings: dict[str, float] | None = _key(nested=True)  # seconds per phase of the job
     budget_detail: dict[str, Any] | None = _key(nested=True)  # bench.scaling.budget.Budget
     history: list[dict[str, Any]] | None = _key(nested=True)  # one entry per evaluation
@@ -224,6 +226,7 @@ def record(
         versions=versions(),
         version_note=version_note(outcome.versions),
         **sides_fields(outcome.top1_by_test_resolution),
+        lr=config.train.lr,
         **{k: getattr(outcome, k) for k in FROM_OUTCOME},
     )
 
