@@ -26,7 +26,7 @@ def installed(tmp_path_factory) -> Path:
     source = work / "source"
     for part in ("bench", "conf", "hydra_plugins"):
         shutil.copytree(REPO / part, source / part, ignore=shutil.ignore_patterns("__pycache__"))
-    for part in ("pyproject.toml", "README.md"):
+    for part in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(REPO / part, source / part)
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
              str(source), "-w", str(work)]  # fmt: skip
