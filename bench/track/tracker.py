@@ -268,7 +268,7 @@ class Tracker:
 
 
 def _settings(wandb: Any, logger: Logger) -> Any:
-    """Quiet settings: no console capture, system stats, git or code snapshots."""
+    """Quiet settings: no console capture, system stats, git or code snapshots, W&B jobs."""
     return wandb.Settings(
         init_timeout=logger.init_timeout,
         console="off",
@@ -277,6 +277,7 @@ def _settings(wandb: Any, logger: Logger) -> Any:
         disable_git=True,
         save_code=False,
         x_save_requirements=False,
+        disable_job_creation=True,
     )
 
 
