@@ -163,8 +163,8 @@ class BatchSpec:
     device: torch.device
     train: bool
     seed: int
-    mean: tuple  # the training split's channel statistics, in [0, 1]
-    std: tuple
+    mean: tuple | None = None  # the training split's channel statistics, in [0, 1]; None:
+    std: tuple | None = None  # bench.data.inputs fills them in (the one normalisation policy)
     preprocess: Preprocess = Preprocess()
     channels_last: bool = False
     shard: Shard = Shard()

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import torch
-
 from bench.cache import LRU
 from bench.data import Data, ImageSet
 from bench.data.batches import BatchSpec, DeviceBatches, Preprocess, Shard, channel_stats
@@ -43,40 +41,29 @@ def normalisation(data: Data, preprocess: Preprocess) -> tuple[tuple, tuple]:
     return _stats.get(repr(sorted(data.identity.items())), measure)
 
 
-def make_batches(
-    data: Data,
-    resolution: int,
-    batch_sizes: tuple[int, int],
-    device: torch.device,
-    seed: int,
-    shard: Shard,
-    channels_last: bool,
-    preprocess: Preprocess = Preprocess(),
-) -> tuple[Any, Any]:
-    """Training and held-out batches at ``resolution``: from memory, or streamed from disk."""
-    batch, eval_batch = batch_sizes
-    mean, std = normalisation(data, preprocess)
-    spec = BatchSpec(resolution, batch, device, True, seed, mean, std, preprocess,
-                     channels_last, shard)  # fmt: skip
-    kind = DeviceBatches if isinstance(data.train, ImageSet) else StreamBatches
-    train = kind(data.train, spec)
-    test = kind(data.test, replace(spec, batch_size=eval_batch, train=False, shard=Shard()))
-    return train, test
+def make_batches(data: Data, spec: BatchSpec, eval_batch: int) -> tuple[Any, Any]:
+    """Training batches as ``spec`` says and held-out ones of ``eval_batch`` images (whole,
+    in order, on every rank): from memory, or streamed from disk."""
+    spec = normalised(data, replace(spec, train=True))
+    test = held_out_batches(data, replace(spec, batch_size=eval_batch))
+    return _kind(data.train)(data.train, spec), test
 
 
-def held_out_batches(
-    data: Data,
-    resolution: int,
-    eval_batch: int,
-    device: torch.device,
-    channels_last: bool,
-    preprocess: Preprocess = Preprocess(),
-    split: ImageSet | None = None,
-) -> Any:
-    """Held-out batches alone at ``resolution``: of the test split (testing a trained point at
-    another side), or of ``split`` (the validation split)."""
-    mean, std = normalisation(data, preprocess)
+def held_out_batches(data: Data, spec: BatchSpec, split: ImageSet | None = None) -> Any:
+    """Held-out batches alone, as ``spec`` says: of the test split (also testing a trained
+    point at another side), or of ``split`` (the validation split)."""
     split = data.test if split is None else split
-    kind = DeviceBatches if isinstance(split, ImageSet) else StreamBatches
-    spec = BatchSpec(resolution, eval_batch, device, False, 0, mean, std, preprocess, channels_last)
-    return kind(split, spec)
+    spec = normalised(data, replace(spec, train=False, seed=0, shard=Shard()))
+    return _kind(split)(split, spec)
+
+
+def normalised(data: Data, spec: BatchSpec) -> BatchSpec:
+    """``spec`` with the training split's channel statistics where it has none."""
+    if spec.mean is not None and spec.std is not None:
+        return spec
+    mean, std = normalisation(data, spec.preprocess)
+    return replace(spec, mean=mean, std=std)
+
+
+def _kind(split: ImageSet | Any) -> type:
+    return DeviceBatches if isinstance(split, ImageSet) else StreamBatches

@@ -32,8 +32,8 @@ from torch import nn
 
 from bench.config.validate import validate
 from bench.data import Data, ImageSet, StreamSet, load_data, num_classes
-from bench.data.batches import Preprocess, Shard
-from bench.data.inputs import make_batches
+from bench.data.batches import BatchSpec, Preprocess
+from bench.data.inputs import held_out_batches
 from bench.errors import UserError
 from bench.models import build_model, scale_arch
 from bench.report.levels import strategy_order
@@ -206,9 +206,10 @@ def held_out(
         test_set = StreamSet(picked, workers=0)
         data = replace(data, train=StreamSet(data.train.dataset, workers=0), test=test_set)
         wanted = list(range(len(indices)))
-    sizes = (config.train.batch_size, config.train.eval_batch_size)
-    preprocess = Preprocess.of(config.data)
-    _, test = make_batches(data, side, sizes, CPU, config.seed, Shard(), False, preprocess)
+    spec = BatchSpec(
+        side, config.train.eval_batch_size, CPU, False, 0, preprocess=Preprocess.of(config.data)
+    )
+    test = held_out_batches(data, spec)
     found: dict[int, torch.Tensor] = {}
     start = 0
     for x, _ in test.epoch(0):

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from bench.data.batches import Preprocess
+from bench.data.batches import BatchSpec, Preprocess
 from bench.data.inputs import held_out_batches
 from bench.hardware import distributed as ddp
 from bench.hardware.device import traits
@@ -77,7 +77,9 @@ def held_out_evaluations(point: Point, net: Network, outcome: Outcome) -> dict[s
     autocast = autocast_for(device, point.amp)
 
     def batches(side: int, split: Any = None) -> Any:
-        return held_out_batches(data, side, batch, device, net.channels_last, preprocess, split)
+        spec = BatchSpec(side, batch, device, False, 0, preprocess=preprocess,
+                         channels_last=net.channels_last)  # fmt: skip
+        return held_out_batches(data, spec, split)
 
     resolution = point.planned.candidate.resolution
     out: dict[str, Any] = {

@@ -27,7 +27,7 @@ import torch
 from bench.config.compose import hydra_job
 from bench.config.validate import validate
 from bench.data import load_data
-from bench.data.batches import Preprocess
+from bench.data.batches import BatchSpec, Preprocess
 from bench.data.inputs import make_batches
 from bench.errors import UserError, fail
 from bench.hardware import distributed as ddp
@@ -227,10 +227,10 @@ def train(
     net = build(point)
     timings["build"] = time.perf_counter() - tic
     tic = time.perf_counter()
-    batch = (config.train.batch_size, config.train.eval_batch_size)
-    train_b, test_b = make_batches(point.data, point.planned.candidate.resolution, batch,
-                                   point.device, config.seed, dist.shard, net.channels_last,
-                                   Preprocess.of(config.data))  # fmt: skip
+    spec = BatchSpec(point.planned.candidate.resolution, config.train.batch_size, point.device,
+                     True, config.seed, preprocess=Preprocess.of(config.data),
+                     channels_last=net.channels_last, shard=dist.shard)  # fmt: skip
+    train_b, test_b = make_batches(point.data, spec, config.train.eval_batch_size)
     timings["batches"] = time.perf_counter() - tic
     progress = Progress(label(config), config.train.log_every_seconds, dist.is_main)
     setup = Setup(config.train, point.device, point.amp, paths.checkpoint, progress, tracker.log,

@@ -33,7 +33,8 @@ def tree_data(tmp_path, in_memory: bool, size=(32, 32), per_class=(24, 8), worke
 
 
 def batches(data, preprocess=Preprocess(), shard=Shard(), seed=0, batch=12):
-    return make_batches(data, 32, (batch, 16), CPU, seed, shard, False, preprocess)
+    spec = BatchSpec(32, batch, CPU, True, seed, preprocess=preprocess, shard=shard)
+    return make_batches(data, spec, 16)
 
 
 def first(b, epoch=0, skip=0):

@@ -7,7 +7,7 @@ import torch
 from conftest import SMALL
 
 from bench.data import load_data
-from bench.data.batches import Preprocess
+from bench.data.batches import BatchSpec, Preprocess
 from bench.data.inputs import held_out_batches
 from bench.models import build_model
 from bench.plan import plan_point
@@ -55,7 +55,8 @@ def test_a_real_network_is_evaluated_at_a_larger_side(config):
     data = load_data(cfg.data)
     planned = plan_point(cfg)
     model = build_model(cfg.model, planned.candidate.arch, data.num_classes)
-    batches = held_out_batches(data, 40, 256, torch.device("cpu"), False, Preprocess.of(cfg.data))
+    spec = BatchSpec(40, 256, torch.device("cpu"), False, 0, preprocess=Preprocess.of(cfg.data))
+    batches = held_out_batches(data, spec)
     x, y = next(iter(batches.epoch(0)))
     assert x.shape[-2:] == (40, 40) and len(y) == 256
     top1, _ = evaluate(model, batches, lambda: torch.autocast("cpu", enabled=False))
