@@ -35,6 +35,15 @@ class Outcome:
     unreadable: dict[str, int] = field(default_factory=dict)  # streamed files skipped, by split
     versions: dict[str, Any] = field(default_factory=dict)  # what trained it (provenance)
 
+    def compile_seconds(self) -> float | None:
+        """torch.compile's cost: the first step's excess over a steady one (None: not compiled)."""
+        t = self.timings
+        steps = self.steps - self.resumed_from_step
+        if not self.compiled or "first_step" not in t or steps < 2:
+            return None
+        steady = (t["train_this_process"] - t["first_step"]) / (steps - 1)
+        return max(0.0, t["first_step"] - steady)
+
     def to_json(self) -> dict[str, Any]:
         """For ``outcome.json``."""
         return asdict(self)

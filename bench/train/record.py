@@ -187,6 +187,7 @@ def record(
 ) -> PointResult:
     """A trained (or shared) point's result, from its plan, budget and outcome."""
     from bench.train.diagnostics import above_chance, still_improving
+    from bench.train.test_resolution import sides_fields
 
     config, budget, data = point.config, point.budget, point.data
     wall = time.perf_counter() - started
@@ -213,7 +214,7 @@ def record(
         sweep=config.sweep,
         point_key=point.paths.key,
         shared=shared,
-        compile_seconds=compile_seconds(outcome),
+        compile_seconds=outcome.compile_seconds(),
         drop_rate=config.model.drop_rate,
         drop_path_rate=config.model.drop_path_rate,
         timings={**timings, **outcome.timings, "job_wall": wall},
@@ -229,19 +230,6 @@ def record(
         lr=config.train.lr,
         **{k: getattr(outcome, k) for k in FROM_OUTCOME},
     )
-
-
-def sides_fields(by_side: dict[str, float] | None) -> dict[str, Any]:
-    """The three test-resolution keys from the outcome's top-1 by side (None when not tested)."""
-    from bench.train.test_resolution import best_side
-
-    best = best_side(by_side)
-    top1_there = None if best is None or by_side is None else by_side[str(best)]
-    return {
-        "top1_by_test_resolution": by_side,
-        "best_test_resolution": best,
-        "top1_at_best_test_resolution": top1_there,
-    }
 
 
 def reuse_finished(previous: dict[str, Any], paths: PointPaths) -> PointResult:
@@ -291,13 +279,3 @@ def config_record(config: Run) -> dict[str, Any]:
         **strategy.model_dump(mode="json"),
     }
     return out
-
-
-def compile_seconds(outcome: Outcome) -> float | None:
-    """torch.compile's cost: the first step's time beyond a steady step (None if not compiled)."""
-    t = outcome.timings
-    steps = outcome.steps - outcome.resumed_from_step
-    if not outcome.compiled or "first_step" not in t or steps < 2:
-        return None
-    steady = (t["train_this_process"] - t["first_step"]) / (steps - 1)
-    return max(0.0, t["first_step"] - steady)

@@ -53,6 +53,17 @@ def best_side(by_side: dict[str, float] | None) -> int | None:
     return min(int(side) for side, top1 in by_side.items() if top1 == best)
 
 
+def sides_fields(by_side: dict[str, float] | None) -> dict[str, Any]:
+    """The three test-resolution keys from the outcome's top-1 by side (None when not tested)."""
+    best = best_side(by_side)
+    top1_there = None if best is None or by_side is None else by_side[str(best)]
+    return {
+        "top1_by_test_resolution": by_side,
+        "best_test_resolution": best,
+        "top1_at_best_test_resolution": top1_there,
+    }
+
+
 @torch.no_grad()
 def top1_by_side(
     model: nn.Module,

@@ -18,7 +18,7 @@ from bench.train.identity import training_key
 from bench.train.loop import Outcome
 from bench.train.point import plan_data_budget, run_point
 from bench.train.provenance import versions
-from bench.train.record import INTERFACE, PointResult, compile_seconds
+from bench.train.record import INTERFACE, PointResult
 
 
 def test_one_point_learns_and_records_everything(compose, tmp_path):
@@ -99,11 +99,11 @@ def test_compile_seconds_is_the_first_steps_excess_over_a_steady_step():
         return Outcome("ok", None, 0.5, 0.9, [], steps, 1.0, timings, resumed, compiled=compiled)
 
     timings = {"train": 30.0, "train_this_process": 30.0, "first_step": 21.0}
-    assert compile_seconds(outcome(10, 0, timings)) == 20.0  # 1 slow step, 9 steps of 1 s
-    assert compile_seconds(outcome(10, 0, timings, compiled=False)) is None
+    assert outcome(10, 0, timings).compile_seconds() == 20.0  # 1 slow step, 9 steps of 1 s
+    assert outcome(10, 0, timings, compiled=False).compile_seconds() is None
     # resumed at step 10 of 20 after 100 s: only this process's 10 steps and 30 s count
     resumed = {"train": 130.0, "train_this_process": 30.0, "first_step": 21.0}
-    assert compile_seconds(outcome(20, 10, resumed)) == 20.0
+    assert outcome(20, 10, resumed).compile_seconds() == 20.0
 
 
 def test_finished_point_is_skipped_and_identical_points_are_shared(compose, small):

@@ -12,8 +12,7 @@ from bench.data.inputs import held_out_batches
 from bench.models import build_model
 from bench.plan import plan_point
 from bench.train.loop import evaluate
-from bench.train.record import sides_fields
-from bench.train.test_resolution import best_side, evaluate_sides, sides_to_test
+from bench.train.test_resolution import best_side, evaluate_sides, sides_fields, sides_to_test
 
 
 @pytest.mark.parametrize(
