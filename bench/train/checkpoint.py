@@ -70,6 +70,7 @@ def load_checkpoint(state: State, path: Path | None, device: torch.device) -> in
     state.step = int(saved["step"])
     state.history = list(saved["history"])
     state.train_seconds = float(saved["train_seconds"])
+    state.resumed_versions = dict(saved.get("versions") or {})
     return state.step
 
 

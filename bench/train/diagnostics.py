@@ -180,7 +180,7 @@ def _other_versions(hits: list[Mapping[str, Any]], total: int) -> str:
     notes = sorted({str(r["version_note"]) for r in hits})
     more = f" (and {len(notes) - 1} other combination(s))" if len(notes) > 1 else ""
     return (
-        f"{_count(hits, total)} reused a training of other versions{_names(hits)}: "
+        f"{_count(hits, total)} reused or resumed a training of other versions{_names(hits)}: "
         f"{notes[0]}{more}; remove their result.json and trained/<point_key>/ to train them "
         "with this code"
     )

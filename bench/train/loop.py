@@ -69,6 +69,7 @@ class State:
         default_factory=lambda: dict.fromkeys(("eval", "checkpoint", "log"), 0.0)
     )
     last_checkpoint: float = field(default_factory=time.monotonic)  # when one was last written
+    resumed_versions: dict[str, Any] = field(default_factory=dict)  # what wrote the checkpoint
 
 
 def make_optimizer(model: nn.Module, recipe: Train) -> torch.optim.Optimizer:
@@ -271,4 +272,5 @@ def outcome_of(
         images_per_sec=state.step * budget.batch_size / seconds if seconds else None,
         timings={"train": seconds, "train_this_process": seconds - carried, **state.timings},
         resumed_from_step=resumed,
+        resumed_versions=state.resumed_versions,
     )

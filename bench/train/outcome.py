@@ -34,6 +34,7 @@ class Outcome:
     val_top1: float | None = None  # on the validation split (data.val_fraction)
     unreadable: dict[str, int] = field(default_factory=dict)  # streamed files skipped, by split
     versions: dict[str, Any] = field(default_factory=dict)  # what trained it (provenance)
+    resumed_versions: dict[str, Any] = field(default_factory=dict)  # what wrote its checkpoint
 
     def compile_seconds(self) -> float | None:
         """torch.compile's cost: the first step's excess over a steady one (None: not compiled)."""

@@ -81,12 +81,15 @@ def learning_versions() -> dict[str, str]:
             "timm": _major_minor(found["timm"])}  # fmt: skip
 
 
-def version_note(made_with: Mapping[str, Any] | None) -> str | None:
-    """``made with torch 2.13.0 (this run: 2.14.1)`` when ``made_with`` differs from this
-    process in scalebench, its commit, torch or timm; None when they match or are unknown."""
+def version_note(
+    made_with: Mapping[str, Any] | None, what: str = "reused from a run"
+) -> str | None:
+    """``reused from a run made with torch 2.13.0 (this run: 2.14.1)`` when ``made_with``
+    differs from this process in scalebench, its commit, torch or timm; None when they match
+    or are unknown. ``what`` names what was made with them (a run, a checkpoint)."""
     if not made_with:
         return None
     now = versions()
     differ = [f"{k} {made_with.get(k)} (this run: {now[k]})" for k in COMPARED
               if made_with.get(k) != now[k]]  # fmt: skip
-    return f"reused from a run made with {', '.join(differ)}" if differ else None
+    return f"{what} made with {', '.join(differ)}" if differ else None

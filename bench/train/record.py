@@ -225,7 +225,8 @@ def record(
         },
         config=config_record(config),
         versions=versions(),
-        version_note=version_note(outcome.versions),
+        version_note=version_note(outcome.versions)
+        or version_note(outcome.resumed_versions, "resumed from a checkpoint"),
         **sides_fields(outcome.top1_by_test_resolution),
         lr=config.train.lr,
         **{k: getattr(outcome, k) for k in FROM_OUTCOME},

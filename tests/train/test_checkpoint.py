@@ -124,3 +124,18 @@ def test_a_checkpoint_is_data_only(config, tmp_path):
     saved = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert saved["step"] == 16 and set(saved) >= {"model", "optimizer", "scheduler", "history"}
     assert net().load_state_dict(saved["model"]) is not None
+
+
+def test_a_checkpoint_of_other_versions_is_resumed_and_its_versions_kept(config, tmp_path):
+    from bench.train.provenance import version_note
+
+    trainer(config, tmp_path).fit()
+    path = tmp_path / "checkpoint.pt"
+    saved = torch.load(path, weights_only=True)
+    assert trainer(config, tmp_path).fit().resumed_versions == saved["versions"]
+    torch.save({**saved, "versions": {**saved["versions"], "torch": "2.0.1"}}, path)
+    out = trainer(config, tmp_path).fit()
+    assert out.resumed_from_step == 16 and out.resumed_versions["torch"] == "2.0.1"
+    note = version_note(out.resumed_versions, "resumed from a checkpoint")
+    assert note.startswith("resumed from a checkpoint made with torch 2.0.1 (this run: ")
+    assert version_note(saved["versions"], "resumed from a checkpoint") is None

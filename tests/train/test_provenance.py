@@ -45,7 +45,9 @@ def test_a_finished_point_of_other_versions_says_so_in_its_result_and_the_sweep_
     reuse_finished(same, PointPaths(tmp_path, "depth_phi1_seed0", "k"))
     assert not (tmp_path / "depth_phi1_seed0").exists()  # nothing to say, nothing rewritten
     (line,) = [p for p in problems([result.to_json(), same]) if "other versions" in p]
-    assert line.startswith("1 of 2 points reused a training of other versions (depth phi=0")
+    assert line.startswith(
+        "1 of 2 points reused or resumed a training of other versions (depth phi=0"
+    )
 
 
 def test_the_key_changes_with_the_versions_that_change_learning(monkeypatch):
