@@ -29,6 +29,9 @@ difference of two top-1 fractions lies. A comparison is ``decided`` when its int
 excludes 0 (``winner`` names the better strategy) or lies within
 ``+-margin`` (``winner`` is ``tie``: a conservative two-one-sided-tests
 equivalence). One paired seed decides nothing: no interval, ``undecided``.
+Nor do seeds whose differences are all the same (``sd`` 0, typically points
+that predict one class whatever their seed): a spread of 0 from 2-5 values
+is no evidence of no noise, so there is no interval and no test.
 
 ``seeds_needed`` is how many paired seeds would decide a difference of
 ``margin`` at the observed paired spread ``sd``, with 80 % power at the first
@@ -117,23 +120,22 @@ def _baseline(wide: pd.DataFrame, sweep: str) -> pd.Series | None:
 
 
 def t_test(diffs: np.ndarray) -> tuple[float, float, float]:
-    """Mean, standard deviation and two-sided paired t-test p-value of ``diffs`` (n >= 2)."""
+    """Mean, standard deviation and two-sided paired t-test p-value of ``diffs`` (n >= 2); the
+    p-value is NaN when the differences do not vary (nothing to test against)."""
     from scipy.stats import t
 
     n, mean = len(diffs), float(np.mean(diffs))
     sd = float(np.std(diffs, ddof=1))
     if sd == 0:
-        return mean, 0.0, 1.0 if mean == 0 else 0.0
+        return mean, 0.0, math.nan
     stat = mean / (sd / math.sqrt(n))
     return mean, sd, float(2 * t.sf(abs(stat), n - 1))
 
 
 def seeds_needed(sd: float, margin: float, alpha: float, seeds: int) -> float:
     """Paired seeds that would decide a ``margin`` difference at spread ``sd`` (module doc)."""
-    if not math.isfinite(sd):
+    if not math.isfinite(sd) or sd == 0:  # no spread observed: no estimate
         return math.nan
-    if sd == 0:
-        return float(max(2, seeds))
     enough = NEEDED_N[_reach(alpha) * sd <= margin]
     return float(enough[0]) if len(enough) else math.nan
 
@@ -205,7 +207,7 @@ def _holm(frame: pd.DataFrame, alpha: float, margin: float, looks: int) -> pd.Da
     n, p = frame["seeds"].to_numpy(float), frame["p_raw"].to_numpy(float)
     sd, diff = frame["sd"].to_numpy(float), frame["diff"].to_numpy(float)
     step, adjusted, family = (np.full(len(frame), math.nan) for _ in range(3))
-    testable = np.flatnonzero(n >= 2)
+    testable = np.flatnonzero((n >= 2) & np.isfinite(p))
     levels = frame.iloc[testable].groupby(["sweep", "phi"], sort=False).indices
     for where in levels.values():
         rows = testable[where]

@@ -21,6 +21,7 @@ from bench.report.style import INK
 from bench.report.tables import markdown_table
 from bench.report.text import latex_escape
 from bench.store import atomic_write_text
+from bench.train.diagnostics import parse_flag
 
 WINNER_LABEL = "decided winner of its level"
 
@@ -42,6 +43,9 @@ def describe(row: pd.Series, margin: float, confidence: float = 0.95) -> str:
         return f"{a} vs {b} undecided (one seed)"
     diff, low, high = row["diff"], row["low"], row["high"]
     seeds = f"{n} paired seeds"
+    if row.get("sd") == 0:
+        return (f"{a} vs {b} undecided ({_signed(diff)} at each of the {seeds}: no spread to "
+                "estimate the noise from)")  # fmt: skip
     level = f"{100 * confidence:g} % interval"
     if row["winner"] == "tie":
         ends = f"{_signed(diff)}, {level} {_pts(low)} to {_pts(high)}, {seeds}"
@@ -92,7 +96,22 @@ def _level_text(
     if level.empty:
         return "one strategy and no baseline: nothing to compare"
     shown = ranking_rows(level).iterrows()
-    return "; ".join(describe(row, margin, confidence) for _, row in shown)
+    return "; ".join(describe(row, margin, confidence) for _, row in shown) + _flags(rows, phi)
+
+
+def _flags(rows: pd.DataFrame, phi: float) -> str:
+    """`` [flagged: ...]`` when points of the level did not learn or were still improving: a
+    verdict between such points is about them as they stand, not about scaling."""
+    at = rows[(pd.to_numeric(rows["phi"]) == phi) & (rows["status"] == "ok")]
+    said = []
+    for column, bad, words in FLAGS:
+        count = sum(parse_flag(v) is bad for v in at.get(column, []))
+        if count:
+            said.append(f"{count} of {len(at)} points {words}")
+    return f" [flagged: {'; '.join(said)}]" if said else ""
+
+
+FLAGS = (("above_chance", False, "not above chance"), ("still_improving", True, "still improving"))
 
 
 def decisions_markdown(frame: pd.DataFrame, margin: float, confidence: float) -> str:

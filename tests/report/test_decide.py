@@ -135,10 +135,23 @@ def test_looks_split_alpha() -> None:
 def test_t_test_and_seeds_needed() -> None:
     mean, sd, p = t_test(np.array([0.01, 0.02, 0.03]))
     assert (mean, sd) == pytest.approx((0.02, 0.01)) and p == pytest.approx(0.0742, abs=1e-3)
-    assert t_test(np.array([0.0, 0.0]))[2] == 1.0
+    assert math.isnan(t_test(np.array([0.0, 0.0]))[2])  # no spread: nothing to test
     few, many = seeds_needed(0.005, 0.01, 0.05, 3), seeds_needed(0.02, 0.01, 0.05, 3)
     assert 2 <= few < many
     assert math.isnan(seeds_needed(1.0, 0.01, 0.05, 3))  # more than 1000
+
+
+def test_the_same_difference_at_every_seed_decides_nothing() -> None:
+    """Points that predict one class whatever their seed differ by the same amount at every
+    seed; a spread of 0 from three seeds is no evidence of no noise."""
+    top1 = {(s, phi, seed): v for seed in range(3) for (s, phi), v in
+            {("depth", 0.0): 0.1, ("width", 0.0): 0.1, ("depth", 1.0): 0.108,
+             ("width", 1.0): 0.1}.items()}  # fmt: skip
+    pair = row(decisions(table_of(top1)), "width", "depth")
+    assert pair["seeds"] == 3 and pair["diff"] == pytest.approx(-0.008)
+    assert not pair["decided"] and pair["winner"] == ""
+    assert math.isnan(pair["low"]) and math.isnan(pair["p_value"])
+    assert math.isnan(pair["seeds_needed"])
 
 
 def test_intervals_stay_inside_minus_one_to_one() -> None:

@@ -102,6 +102,21 @@ def test_an_undecided_line_says_how_many_seeds_would_decide() -> None:
     assert line.endswith("seeds would decide a 1-point difference at this noise")
 
 
+def test_a_level_of_points_that_did_not_learn_says_so_and_no_spread_decides_nothing() -> None:
+    rows = []
+    for seed in range(2):
+        point = {"sweep": "s", "phi": 1.0, "seed": seed, "status": "ok", "above_chance": False}
+        rows += [point | {"strategy": "depth", "top1": 0.108},
+                 point | {"strategy": "width", "top1": 0.1, "still_improving": True}]  # fmt: skip
+    table = pd.DataFrame(rows)
+    (line,) = verdict_lines(table, decisions(table), 0.01, 0.95)
+    assert line == (
+        "phi=1: width vs depth undecided (-0.8 at each of the 2 paired seeds: no spread to "
+        "estimate the noise from) [flagged: 4 of 4 points not above chance; 2 of 4 points "
+        "still improving]"
+    )
+
+
 def test_the_sweep_manifest_sets_margin_and_looks(tmp_path: Path) -> None:
     folder = sweep(tmp_path)
     manifest = {"sweep": "sw", "decide": {"margin": 0.1, "confidence": 0.9, "looks": 3}}
