@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ class Checked:
     points: tuple[Path, ...] = ()  # every job's point folder: one without a result is missing
     trusted: frozenset[str] = frozenset()  # modules the user's composed configs name
     sweep_dirs: tuple[Path, ...] = ()  # in order: several when the sweep's name is swept
+    job_sweeps: tuple[tuple[Path, str], ...] = ()  # each job's sweep folder and name, in order
 
 
 def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictConfig]) -> Checked:
@@ -64,6 +65,7 @@ def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictCon
 
     trusted: set[str] = set()
     points: dict[Path, None] = {}
+    job_sweeps: list[tuple[Path, str]] = []
     try:
         configs = [validate(cfg) for cfg in compose_jobs(jobs, compose_one)]
         for config in configs:
@@ -71,7 +73,9 @@ def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictCon
             resolve_mode(config.logger)
             trusted |= named_modules({"config": config_record(config)})
             name = point_name(config.strategy.name, config.phi, config.seed)
-            points[sweep_folder(config.runs_dir, config.sweep) / name] = None
+            folder = sweep_folder(config.runs_dir, config.sweep)
+            points[folder / name] = None
+            job_sweeps.append((folder, config.sweep))
         for data in {c.data.model_dump_json(): c.data for c in configs}.values():
             check_data(data)
         for runs_dir in dict.fromkeys(c.runs_dir for c in configs):
@@ -79,7 +83,17 @@ def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictCon
     except UserError as exc:
         fail(str(exc))
     folders = tuple(dict.fromkeys(p.parent for p in points))
-    return Checked(tuple(points), frozenset(trusted), folders)
+    return Checked(tuple(points), frozenset(trusted), folders, tuple(job_sweeps))
+
+
+def by_sweep(checked: Checked, jobs: Sequence[Sequence[str]]) -> dict[tuple[Path, str], list]:
+    """The jobs by sweep folder (several when a multirun sweeps a key the sweep's name holds,
+    such as ``train.epochs=1,2,4``), each folder with its sweep's name: what gets a
+    ``sweep.json`` and its own rounds of seeds."""
+    groups: dict[tuple[Path, str], list[list[str]]] = {}
+    for where, job in zip(checked.job_sweeps, jobs, strict=True):
+        groups.setdefault(where, []).append(list(job))
+    return groups
 
 
 def write_manifest(

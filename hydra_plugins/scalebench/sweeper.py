@@ -52,19 +52,25 @@ class ScalebenchSweeper(BasicSweeper):
 
     def sweep(self, arguments: list[str]) -> Any:
         """Check, manifest, launch every job, then report and set the exit status."""
-        from bench.sweep.finish import finish, write_manifest
+        from bench.sweep.finish import by_sweep, finish, write_manifest
 
         assert self.config is not None
         jobs = [job for batch in self.jobs(arguments) for job in batch]
         self.check(jobs)
-        sweep_dir = Path(self.config.hydra.sweep.dir)
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         overrides = list(OmegaConf.select(self.config, "hydra.overrides.task") or [])
-        write_manifest(sweep_dir, str(self.config.sweep), len(jobs), overrides)
+        groups = by_sweep(self.checked, jobs)
+        for (folder, name), its_jobs in groups.items():
+            folder.mkdir(parents=True, exist_ok=True)
+            OmegaConf.save(self.config, folder / "multirun.yaml")
+            write_manifest(folder, name, len(its_jobs), overrides)
         returns = self.launch_all(jobs)
-        returns += self.add_rounds(sweep_dir, jobs)
-        finish(sweep_dir, self.config, self.checked)
+        for (folder, _), its_jobs in groups.items():
+            returns += self.add_rounds(folder, its_jobs)
+        base = Path(self.config.hydra.sweep.dir)
+        finish(base, self.config, self.checked)
+        if base not in {folder for folder, _ in groups}:
+            with suppress(OSError):
+                base.rmdir()  # the launcher made it from the base config; no job wrote there
         return [returns]
 
     def jobs(self, arguments: list[str]) -> list[list[list[str]]]:

@@ -9,7 +9,7 @@ from helpers.fake_results import write_sweep
 from omegaconf import OmegaConf
 
 from bench.config.compose import compose_config
-from bench.sweep.finish import check_jobs, combined_name, report_together
+from bench.sweep.finish import by_sweep, check_jobs, combined_name, report_together
 
 
 def test_the_set_is_named_for_what_its_sweeps_share():
@@ -22,9 +22,13 @@ def test_every_sweep_folder_of_a_multirun_is_found(tmp_path):
     jobs = [
         [f"runs_dir={tmp_path}", f"train.epochs={e}", f"phi={p}"] for e in (1, 2) for p in (0, 1)
     ]
-    dirs = check_jobs(jobs, compose_config).sweep_dirs
+    checked = check_jobs(jobs, compose_config)
+    dirs = checked.sweep_dirs
     assert [d.name for d in dirs] == ["tiny-shapes-epochs1", "tiny-shapes-epochs2"]
     assert {Path(d.parent) for d in dirs} == {tmp_path}
+    groups = by_sweep(checked, jobs)  # each folder gets its own sweep.json, with its jobs
+    assert list(groups) == [(d, d.name) for d in dirs]
+    assert list(groups.values()) == [jobs[:2], jobs[2:]]
 
 
 def test_budget_sweeps_are_reported_together_with_the_frontier(tmp_path):
