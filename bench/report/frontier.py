@@ -8,6 +8,11 @@ samples). Levels pool the seeds of one (sweep, strategy, phi). A strategy's
 strategies. Where the strategy with the best envelope changes along the axis is
 a *crossover* ("from about 3e14 training FLOPs, width overtakes depth"): the
 compute-optimal question of Bello et al. (2021) and of the scaling-law papers.
+Training FLOPs within :data:`SAME_BUDGET` of each other count as one budget:
+the points planned for one budget differ by their networks' rounding (up to
+``plan.tolerance``), and a leader that changes inside that spread is noise of
+the rounding, not a crossover. Each crossover says the two top-1s and how
+many seeds they pool, since one seed's lead may be within seed noise.
 
 Writes ``figures/compute_frontier.*`` and ``tables/frontier.{csv,md}``.
 """
@@ -20,6 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from bench.report.levels import strategy_order
 from bench.report.prepared import Prepared
@@ -73,21 +79,45 @@ def best_by_strategy(levels: pd.DataFrame, at: float) -> dict[str, float]:
     return cheap.groupby("strategy")["top1"].max().to_dict()
 
 
+SAME_BUDGET = 1.1  # training FLOPs within this ratio of a budget's first are that budget
+
+
+def budget_steps(flops: pd.Series) -> list[tuple[float, float]]:
+    """The distinct budgets along the axis: (first, last) training FLOPs of each run of values
+    within :data:`SAME_BUDGET` of the run's first."""
+    steps: list[tuple[float, float]] = []
+    for value in sorted(set(flops.astype(float))):
+        if steps and value <= steps[-1][0] * SAME_BUDGET:
+            steps[-1] = (steps[-1][0], value)
+        else:
+            steps.append((value, value))
+    return steps
+
+
 def crossovers(levels: pd.DataFrame) -> list[dict[str, object]]:
-    """Where the leading strategy changes along the compute axis (``train_flops``, ``leader``,
-    ``previous``), scanning every level's compute; a tie keeps the current leader."""
+    """Where the leading strategy changes from one budget to the next (:func:`budget_steps`):
+    ``train_flops`` (the budget's first), ``leader`` and ``previous`` with their best top-1
+    so far and its seed count; a tie keeps the current leader."""
     order = strategy_order(levels["strategy"])
     leader, found = None, []
-    for at in sorted(levels["train_flops"].unique()):
-        best = best_by_strategy(levels, at)
+    for first, last in budget_steps(levels["train_flops"]):
+        best = best_by_strategy(levels, last)
         top = max(best.values())
         tied = [s for s in order if best.get(s) == top]
         if leader in tied:
             continue
         if leader is not None:
-            found.append({"train_flops": float(at), "leader": tied[0], "previous": leader})
+            cheap = levels[levels["train_flops"] <= last]
+            seeds = [_seeds_of_best(cheap, s) for s in (tied[0], leader)]
+            found.append({"train_flops": first, "leader": tied[0], "previous": leader, "top1": top,
+                          "previous_top1": best[leader], "seeds": min(seeds)})  # fmt: skip
         leader = tied[0]
     return found
+
+
+def _seeds_of_best(levels: pd.DataFrame, strategy: str) -> int:
+    mine = levels[levels["strategy"] == strategy]
+    return int(mine.loc[mine["top1"].idxmax(), "n"])
 
 
 def crossover_lines(levels: pd.DataFrame) -> list[str]:
@@ -102,9 +132,14 @@ def crossover_lines(levels: pd.DataFrame) -> list[str]:
         return [f"{leader} is best at every training budget measured (no crossover)"]
     return [
         f"from about {about(c['train_flops'])} training FLOPs, "
-        f"{c['leader']} overtakes {c['previous']}"
+        f"{c['leader']} overtakes {c['previous']} ({100 * c['top1']:.1f} % against "
+        f"{100 * c['previous_top1']:.1f} %, {_seeds(c['seeds'])})"
         for c in found
     ]
+
+
+def _seeds(n: object) -> str:
+    return "one seed" if n == 1 else f"means of {n} seeds"
 
 
 def about(flops: float) -> str:
@@ -167,6 +202,9 @@ def plot_frontier(prep: Prepared, levels: pd.DataFrame, lines: list[str]) -> Fig
         for c in crossovers(levels):
             ax.axvline(c["train_flops"], color="0.4", ls=":", lw=0.8)
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: about(v)))
+        ax.xaxis.set_minor_formatter(NullFormatter())  # a short axis labels its minor ticks
         ax.set_xlabel("Training FLOPs (6 × MACs × samples)")
         ax.set_ylabel(Y_LABEL)
         ax.legend(frameon=False)
@@ -175,14 +213,22 @@ def plot_frontier(prep: Prepared, levels: pd.DataFrame, lines: list[str]) -> Fig
 
 def frontier_caption(levels: pd.DataFrame, lines: list[str], best: bool = False) -> str:
     """What the frontier figure shows (``best``: at each point's best test side), and its
-    crossovers."""
+    crossovers in short (the figure's width; ``lines`` says them in full)."""
     budgets = ", ".join(dict.fromkeys(levels.sort_values("epochs")["budget"].dropna()))
     tested = " · top-1 at each point's best test resolution" if best else ""
+    found = crossovers(levels)
+    shown = [f"from {about(c['train_flops'])}: {c['leader']} overtakes {c['previous']}"
+             for c in found[:CAPTION_CROSSOVERS]] or lines[:1]  # fmt: skip
+    if len(found) > len(shown):
+        shown.append(f"{len(found) - len(shown)} more in tables/frontier.md")
     return (
         f"Compute frontier · budgets: {budgets}{tested} · faint marks: every seed · lines: each "
         f"strategy's envelope (best so far) · grey: overall frontier · dotted: crossovers\n"
-        + "; ".join(lines)
+        + " · ".join(shown)
     )
+
+
+CAPTION_CROSSOVERS = 2  # crossovers the figure's caption spells out (the table has them all)
 
 
 def best(prep: Prepared) -> bool:

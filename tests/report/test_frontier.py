@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.report.frontier import crossover_lines, crossovers, frontier_levels
+from bench.report.frontier import budget_steps, crossover_lines, crossovers, frontier_levels
 
 
 def points(rows):
@@ -37,8 +37,25 @@ def test_envelope_and_frontier_of_hand_made_points():
 def test_crossover_is_where_the_leader_changes():
     levels = frontier_levels(HAND)
     (cross,) = crossovers(levels)
-    assert cross == {"train_flops": 4e14, "leader": "width", "previous": "depth"}
-    assert crossover_lines(levels) == ["from about 4e14 training FLOPs, width overtakes depth"]
+    assert {k: cross[k] for k in ("train_flops", "leader", "previous")} == {
+        "train_flops": 4e14, "leader": "width", "previous": "depth"}  # fmt: skip
+    assert crossover_lines(levels) == [
+        "from about 4e14 training FLOPs, width overtakes depth (70.0 % against 60.0 %, one seed)"
+    ]
+
+
+def test_budgets_within_the_rounding_spread_are_one_budget():
+    """Points planned for one budget differ by their networks' rounding: a leader that changes
+    inside that spread (width at 1.05e14, depth again at 1.08e14) is not a crossover."""
+    near = points([
+        ("e1", "depth", 0, 0, 1e14, 0.50), ("e1", "width", 1, 0, 1.05e14, 0.52),
+        ("e1", "depth", 1, 0, 1.08e14, 0.53), ("e2", "width", 1, 0, 2e14, 0.70),
+        ("e2", "width", 1, 1, 2e14, 0.72), ("e2", "depth", 1, 0, 2e14, 0.60),
+    ])  # fmt: skip
+    assert crossover_lines(frontier_levels(near)) == [
+        "from about 2e14 training FLOPs, width overtakes depth (71.0 % against 60.0 %, one seed)"
+    ]
+    assert budget_steps(near["train_flops"]) == [(1e14, 1.08e14), (2e14, 2e14)]
 
 
 def test_no_crossover_is_said():
