@@ -42,8 +42,12 @@ class Checked:
 
     points: tuple[Path, ...] = ()  # every job's point folder: one without a result is missing
     trusted: frozenset[str] = frozenset()  # modules the user's composed configs name
-    sweep_dirs: tuple[Path, ...] = ()  # in order: several when the sweep's name is swept
     job_sweeps: tuple[tuple[Path, str], ...] = ()  # each job's sweep folder and name, in order
+
+    @property
+    def sweep_dirs(self) -> tuple[Path, ...]:
+        """The jobs' sweep folders in order: several when the sweep's name is swept."""
+        return tuple(dict.fromkeys(folder for folder, _ in self.job_sweeps))
 
 
 def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictConfig]) -> Checked:
@@ -82,8 +86,7 @@ def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictCon
             check_writable(runs_dir)
     except UserError as exc:
         fail(str(exc))
-    folders = tuple(dict.fromkeys(p.parent for p in points))
-    return Checked(tuple(points), frozenset(trusted), folders, tuple(job_sweeps))
+    return Checked(tuple(points), frozenset(trusted), tuple(job_sweeps))
 
 
 def by_sweep(checked: Checked, jobs: Sequence[Sequence[str]]) -> dict[tuple[Path, str], list]:
