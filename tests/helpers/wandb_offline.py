@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from google.protobuf.message import DecodeError
 from wandb.proto import wandb_internal_pb2 as pb
 
 HEADER = 7  # ":W&B" + 2-byte magic + 1-byte version
@@ -49,19 +50,27 @@ def records(run_dir: Path, wait: float = 60.0) -> list[pb.Record]:
     """Every record of the offline run in ``run_dir`` (``.../wandb/offline-run-*``).
 
     ``run.finish()`` returns before wandb-core has written the file, so this
-    waits up to ``wait`` seconds for the run's exit record.
+    waits up to ``wait`` seconds for the run's exit record; a record caught half
+    written is read again (a file still corrupt at the deadline raises).
     """
     (path,) = Path(run_dir).glob("run-*.wandb")
     deadline = time.monotonic() + wait
     while True:
-        out = []
-        for chunk in _chunks(path.read_bytes()):
-            rec = pb.Record()
-            rec.ParseFromString(chunk)
-            out.append(rec)
+        try:
+            out = [_record(chunk) for chunk in _chunks(path.read_bytes())]
+        except DecodeError:
+            if time.monotonic() > deadline:
+                raise
+            out = []
         if any(r.WhichOneof("record_type") == "exit" for r in out) or time.monotonic() > deadline:
             return out
         time.sleep(0.05)
+
+
+def _record(chunk: bytes) -> pb.Record:
+    rec = pb.Record()
+    rec.ParseFromString(chunk)
+    return rec
 
 
 def summary(run_dir: Path) -> dict[str, Any]:
