@@ -49,6 +49,10 @@ class Checked:
         """The jobs' sweep folders in order: several when the sweep's name is swept."""
         return tuple(dict.fromkeys(folder for folder, _ in self.job_sweeps))
 
+    def points_of(self, where: tuple[Path, str]) -> list[str]:
+        """The point folders' names of the jobs in sweep ``where`` (folder, name), in job order."""
+        return [p.name for p, w in zip(self.points, self.job_sweeps, strict=True) if w == where]
+
 
 def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictConfig]) -> Checked:
     """Validate every job's config (composed by ``compose_one``); exit 1 on the first problem.
@@ -102,7 +106,11 @@ def by_sweep(checked: Checked, jobs: Sequence[Sequence[str]]) -> dict[tuple[Path
 def write_manifest(
     sweep_dir: Path, sweep: str, jobs: int, overrides: list[str], **extra: Any
 ) -> None:
-    """``sweep.json``: the sweep's name, job count, command-line overrides and start time."""
+    """``sweep.json``: the sweep's name, job count, command-line overrides and start time.
+
+    ``points`` (in ``extra``: the jobs' point names in order) is what a job's progress
+    line counts its place in, with the points each round of seeds adds.
+    """
     manifest = {
         "sweep": sweep,
         "jobs": jobs,

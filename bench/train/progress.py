@@ -14,7 +14,7 @@ from datetime import timedelta
 from bench.config.compose import hydra_job
 from bench.scaling.budget import Budget
 from bench.schema import Run
-from bench.store import read_json_or_none, sweep_dir
+from bench.store import point_name, read_json_or_none, sweep_dir
 
 log = logging.getLogger("bench.progress")
 
@@ -96,8 +96,25 @@ def label(config: Run) -> str:
     """``[k/n depth phi=1 seed=0]``: the point and, in a sweep, its place in it."""
     multirun, num = hydra_job()
     where = ""
-    if multirun and num is not None:
-        manifest = sweep_dir(config.runs_dir, config.sweep) / "sweep.json"
-        total = (read_json_or_none(manifest) or {}).get("jobs")
-        where = f"{num + 1}/{total} " if total else f"{num + 1} "
+    if multirun:
+        manifest = read_json_or_none(sweep_dir(config.runs_dir, config.sweep) / "sweep.json")
+        name = point_name(config.strategy.name, config.phi, config.seed)
+        where = place(manifest or {}, name, num)
     return f"[{where}{config.strategy.name} phi={config.phi:g} seed={config.seed}]"
+
+
+def place(manifest: dict, name: str, num: int | None) -> str:
+    """``"k/n "``: point ``name`` among its sweep's points and those its rounds added.
+
+    Counted by name, not by Hydra's job number, which runs over every folder of
+    a multirun over the budget and starts again at 0 for each round of seeds.
+    A sweep.json written before it listed its points falls back to the number.
+    """
+    names = list(manifest.get("points", []))
+    names += [n for r in manifest.get("rounds", []) for n in r.get("added", [])]
+    if name in names:
+        return f"{names.index(name) + 1}/{len(names)} "
+    if num is None:
+        return ""
+    total = manifest.get("jobs")
+    return f"{num + 1}/{total} " if total else f"{num + 1} "

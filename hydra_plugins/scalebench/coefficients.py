@@ -50,6 +50,7 @@ class CoefficientSweeper(ScalebenchSweeper):
             list(arguments),
             candidates=candidates_json,
             seeds=seeds,
+            points=[p.name for p in self.checked.points],
         )
         returns = self.launcher.launch(jobs, initial_job_idx=0)
         try:

@@ -62,7 +62,8 @@ class ScalebenchSweeper(BasicSweeper):
         for (folder, name), its_jobs in groups.items():
             folder.mkdir(parents=True, exist_ok=True)
             OmegaConf.save(self.config, folder / "multirun.yaml")
-            write_manifest(folder, name, len(its_jobs), overrides)
+            points = self.checked.points_of((folder, name))
+            write_manifest(folder, name, len(its_jobs), overrides, points=points)
         returns = self.launch_all(jobs)
         for (folder, _), its_jobs in groups.items():
             returns += self.add_rounds(folder, its_jobs)

@@ -85,6 +85,8 @@ def test_multirun_through_the_cli(tmp_path):
     assert len(list((sweep / "trained").iterdir())) == 4
     manifest = json.loads((sweep / "sweep.json").read_text())
     assert manifest["jobs"] == 6 and manifest["sweep"] == "cli"
+    assert manifest["points"] == [f"{s}_phi{p}_seed0" for p in (0, 1)
+                                  for s in ("depth", "width", "compound")]  # fmt: skip
     log = proc.stdout + proc.stderr
     assert "img/s" in log and "ETA" in log and "[6/6 " in log
     assert (sweep / "figures" / "top1_vs_macs.png").exists() and (sweep / "results.csv").exists()

@@ -29,6 +29,8 @@ def test_every_sweep_folder_of_a_multirun_is_found(tmp_path):
     groups = by_sweep(checked, jobs)  # each folder gets its own sweep.json, with its jobs
     assert list(groups) == [(d, d.name) for d in dirs]
     assert list(groups.values()) == [jobs[:2], jobs[2:]]
+    names = ["compound_phi0_seed0", "compound_phi1_seed0"]  # what each folder's progress counts
+    assert [checked.points_of(where) for where in groups] == [names, names]
 
 
 def test_budget_sweeps_are_reported_together_with_the_frontier(tmp_path):

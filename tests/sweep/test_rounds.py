@@ -186,6 +186,8 @@ def test_an_adaptive_sweep_adds_a_round(tmp_path: Path) -> None:
     assert sorted(found) == sorted(["depth_phi1_seed0", "width_phi1_seed0", *only["added"]])
     trained = [line for line in log.splitlines() if "ok: top-1" in line]
     assert len(trained) == 4  # each point trained once
+    assert manifest["points"] == ["depth_phi1_seed0", "width_phi1_seed0"]
+    assert "[3/4 depth phi=1 seed=1]" in log and "[4/4 width phi=1 seed=1]" in log  # the round's
     assert any("] phi=1: width vs depth" in line for line in log.splitlines())
     (row,) = pd.read_csv(sweep_dir / "tables" / "decisions.csv").itertuples()
     assert row.seeds == 2  # decided or not, the level has max_seeds: no further round

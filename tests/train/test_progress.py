@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bench.scaling.budget import Budget
-from bench.train.progress import Progress
+from bench.train.progress import Progress, place
 
 # CIFAR-10 at batch 128 for 8 epochs: 3125 steps, but a pass over the set is 390 steps
 BUDGET = Budget("epochs", 3125, 128, 390, 400_000, 8.0, 2.4e13, 117)
@@ -38,3 +38,22 @@ def test_disabled_progress_is_silent(caplog):
         progress.update(3125, 8, 0.9, 2100.0)
         progress.finish()
     assert not caplog.records
+
+
+def test_a_point_counts_its_place_among_its_sweeps_points_and_the_rounds_added():
+    manifest = {
+        "jobs": 2,
+        "points": ["depth_phi1_seed0", "width_phi1_seed0"],
+        "rounds": [{"round": 1, "added": ["depth_phi1_seed1", "width_phi1_seed1"]}],
+    }
+    assert place(manifest, "width_phi1_seed0", 1) == "2/4 "
+    # a round's job is numbered from 0 again by Hydra, and a multirun over the budget numbers
+    # every folder's jobs in one run: the place comes from the name, not from that number
+    assert place(manifest, "depth_phi1_seed1", 0) == "3/4 "
+    assert place(manifest, "width_phi1_seed1", 7) == "4/4 "
+
+
+def test_a_sweep_json_without_points_falls_back_to_the_job_number():
+    assert place({"jobs": 9}, "depth_phi1_seed0", 2) == "3/9 "
+    assert place({}, "depth_phi1_seed0", 2) == "3 "
+    assert place({}, "depth_phi1_seed0", None) == ""
