@@ -104,16 +104,15 @@ def by_sweep(checked: Checked, jobs: Sequence[Sequence[str]]) -> dict[tuple[Path
 
 
 def write_manifest(
-    sweep_dir: Path, sweep: str, jobs: int, overrides: list[str], **extra: Any
+    sweep_dir: Path, sweep: str, points: list[str], overrides: list[str], **extra: Any
 ) -> None:
-    """``sweep.json``: the sweep's name, job count, command-line overrides and start time.
-
-    ``points`` (in ``extra``: the jobs' point names in order) is what a job's progress
-    line counts its place in, with the points each round of seeds adds.
-    """
+    """``sweep.json``: the sweep's name, its jobs' point names in order and their count, the
+    command-line overrides and the start time. A job's progress line counts its place among
+    ``points`` and the points each round of seeds adds."""
     manifest = {
         "sweep": sweep,
-        "jobs": jobs,
+        "jobs": len(points),
+        "points": points,
         "overrides": overrides,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
         **extra,

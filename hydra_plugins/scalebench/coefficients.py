@@ -46,11 +46,10 @@ class CoefficientSweeper(ScalebenchSweeper):
         write_manifest(
             sweep_dir,
             config.sweep,
-            len(jobs),
+            [p.name for p in self.checked.points],
             list(arguments),
             candidates=candidates_json,
             seeds=seeds,
-            points=[p.name for p in self.checked.points],
         )
         returns = self.launcher.launch(jobs, initial_job_idx=0)
         try:

@@ -59,11 +59,10 @@ class ScalebenchSweeper(BasicSweeper):
         self.check(jobs)
         overrides = list(OmegaConf.select(self.config, "hydra.overrides.task") or [])
         groups = by_sweep(self.checked, jobs)
-        for (folder, name), its_jobs in groups.items():
+        for folder, name in groups:
             folder.mkdir(parents=True, exist_ok=True)
             OmegaConf.save(self.config, folder / "multirun.yaml")
-            points = self.checked.points_of((folder, name))
-            write_manifest(folder, name, len(its_jobs), overrides, points=points)
+            write_manifest(folder, name, self.checked.points_of((folder, name)), overrides)
         returns = self.launch_all(jobs)
         for (folder, _), its_jobs in groups.items():
             returns += self.add_rounds(folder, its_jobs)
