@@ -7,10 +7,18 @@ wins depends on how long the networks train. For sweeps that
 - ``top1_vs_macs_by_budget``: one panel per budget, shortest first, on shared
   axes, each the top-1-vs-FLOPs curves of that budget's sweep;
 - ``ranking_by_budget.{csv,md}``: per phi level and budget, the strategies
-  ranked by mean top-1 (with the interval when there are seeds), the winner,
-  its margin over the runner-up, and whether the winner changes between
-  budgets at that level. phi = 0 is one baseline shared by every strategy,
-  so it is not ranked.
+  ranked by mean top-1 (with the interval when there are seeds), the leader by
+  mean and its margin over the runner-up, the winner where the paired test
+  decides one, and whether the winner (or only the order by mean) changes
+  between budgets at that level. phi = 0 is one baseline shared by every
+  strategy, so it is not ranked.
+
+A winner is a tested one: :func:`bench.report.decide.winners`, the strategy that
+wins its paired comparison (by seed, Holm over the level's comparisons) with every
+other strategy of that level and budget. Elsewhere the rank-1 strategy only
+"leads by mean" (one seed, undecided, or tied within the margin), and "the winner
+changes between budgets" is said only between two decided winners; a change of
+the leader by mean is said as such, untested.
 """
 
 from __future__ import annotations
@@ -23,6 +31,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bench.report.axes import clamp_top1, finish, log_x
+from bench.report.budget_verdicts import (
+    changes_cell,
+    level_verdict,
+    mean_order_changes,
+    verdict_lines,
+    winner_cell,
+)
 from bench.report.cost import AXES, caption
 from bench.report.draw import bad_handles, draw_bad, draw_curves, legend, strategy_handles
 from bench.report.flags import draw_flags, marks, table_note
@@ -34,7 +49,8 @@ from bench.store import atomic_write_text
 
 RANKING_COLUMNS = [
     "phi", "budget", "sweep", "rank", "strategy", "top1_mean", "top1_low", "top1_high",
-    "interval", "n_ok", "flags", "winner", "margin", "winner_changes",
+    "interval", "n_ok", "flags", "winner", "margin", "winner_changes", "leader", "verdict",
+    "leader_changes",
 ]  # fmt: skip
 
 
@@ -93,9 +109,18 @@ def _setup(prep: Prepared) -> str:
     return f"{model} on {data}"
 
 
-def rank_by_budget(prep: Prepared, budgets: dict[str, str]) -> pd.DataFrame:
+def rank_by_budget(
+    prep: Prepared, budgets: dict[str, str], decisions: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The ranking table (:data:`RANKING_COLUMNS`), top-1 as fractions; one row per strategy
-    ranked at a (phi, budget), phi ascending, budgets in :func:`budget_order`."""
+    ranked at a (phi, budget), phi ascending, budgets in :func:`budget_order`. ``decisions``:
+    :func:`bench.report.decide.decisions` of the same table (computed with the default
+    settings when not given). ``winner``: the decided winner's row; ``leader``: rank 1 by mean;
+    ``verdict`` (on the leader's row): why it is or is not the winner."""
+    if decisions is None:
+        from bench.report.decide import decisions as decide_all
+
+        decisions = decide_all(prep.points)
     order = budget_order(prep.points, budgets)
     levels = prep.levels[(prep.levels["n_ok"] > 0) & (prep.levels["phi"] != 0)]
     rows = []
@@ -103,44 +128,58 @@ def rank_by_budget(prep: Prepared, budgets: dict[str, str]) -> pd.DataFrame:
         for sweep in order:
             here = levels[(levels["phi"] == phi) & (levels["sweep"] == sweep)]
             ranked = here.sort_values("top1_mean", ascending=False, kind="stable")
-            means = ranked["top1_mean"].to_numpy(float)
-            margin = means[0] - means[1] if len(means) > 1 else np.nan
-            for rank, (_, lv) in enumerate(ranked.iterrows(), start=1):
-                rows.append({
-                    "phi": phi, "budget": budgets[sweep], "sweep": sweep, "rank": rank,
-                    "strategy": lv["strategy"], "top1_mean": lv["top1_mean"],
-                    "top1_low": lv["top1_low"], "top1_high": lv["top1_high"],
-                    "interval": lv["top1_interval"], "n_ok": int(lv["n_ok"]), "flags": marks(lv),
-                    "winner": rank == 1, "margin": margin if rank == 1 else np.nan,
-                })  # fmt: skip
+            rows += _ranked_rows(ranked, budgets[sweep], decisions)
     frame = pd.DataFrame(rows, columns=RANKING_COLUMNS[:-1])
     winners = frame[frame["winner"]].groupby("phi")["strategy"].nunique()
-    frame["winner_changes"] = frame["phi"].map(winners > 1).fillna(False).astype(bool)
-    return frame
+    frame["winner_changes"] = frame["phi"].isin(winners.index[winners > 1])
+    changes = mean_order_changes(frame)
+    frame["leader_changes"] = frame["phi"].isin(changes.index[changes])
+    return frame[RANKING_COLUMNS]
+
+
+def _ranked_rows(ranked: pd.DataFrame, budget: str, decisions: pd.DataFrame) -> list[dict]:
+    """The rows of one (phi, budget), best mean first, with the level's tested verdict."""
+    means = ranked["top1_mean"].to_numpy(float)
+    margin = means[0] - means[1] if len(means) > 1 else np.nan
+    winner, words = level_verdict(ranked, decisions)
+    rows = []
+    for rank, (_, lv) in enumerate(ranked.iterrows(), start=1):
+        rows.append({
+            "phi": lv["phi"], "budget": budget, "sweep": lv["sweep"], "rank": rank,
+            "strategy": lv["strategy"], "top1_mean": lv["top1_mean"],
+            "top1_low": lv["top1_low"], "top1_high": lv["top1_high"],
+            "interval": lv["top1_interval"], "n_ok": int(lv["n_ok"]), "flags": marks(lv),
+            "winner": lv["strategy"] == winner, "margin": margin if rank == 1 else np.nan,
+            "winner_changes": False, "leader": rank == 1, "verdict": words if rank == 1 else "",
+        })  # fmt: skip
+    return rows
 
 
 def ranking_markdown(prep: Prepared, ranking: pd.DataFrame) -> str:
-    """The ranking as a caption, one row per (phi, budget), and a closing line on the winner."""
+    """The ranking as a caption, one row per (phi, budget), and closing lines on the winners."""
     levels = prep.levels.set_index(["sweep", "strategy", "phi"])
     rows = []
     for (phi, sweep), group in ranking.groupby(["phi", "sweep"], sort=False):
         cells = [f"{s} {format_top1(levels.loc[(sweep, s, phi)])}" for s in group["strategy"]]
         first = group.iloc[0]
+        winner = "".join(group.loc[group["winner"], "strategy"])
         margin = "—" if pd.isna(first["margin"]) else f"{100 * first['margin']:.1f}"
         rows.append({
             "phi": f"{phi:g}", "budget": first["budget"], "ranking": " > ".join(cells),
-            "winner": first["strategy"], "margin": margin,
-            "changes": "yes" if first["winner_changes"] else "no",
+            "winner": winner_cell(first, winner), "margin": margin,
+            "changes": changes_cell(first),
         })  # fmt: skip
     frame = pd.DataFrame(rows, columns=["phi", "budget", "ranking", "winner", "margin", "changes"])
-    headers = ["φ", "Budget", "Ranking, best first: top-1 (%)", "Winner", "Margin (pp)",
-               "Winner changes between budgets"]  # fmt: skip
+    headers = ["φ", "Budget", "Ranking by mean, best first: top-1 (%)", "Winner (paired test)",
+               "Lead by mean (pp)", "Winner changes between budgets"]  # fmt: skip
     table = markdown_table(frame, headers, {"budget", "ranking", "winner", "changes"})
-    return f"{ranking_caption(prep, ranking)}\n\n{table}\n{_verdict(ranking)}\n"
+    closing = " ".join(verdict_lines(ranking))
+    return f"{ranking_caption(prep, ranking)}\n\n{table}\n{closing}\n"
 
 
 def ranking_caption(prep: Prepared, ranking: pd.DataFrame) -> str:
-    """What the ranking table shows: setup, interval, marks; phi = 0 left out."""
+    """What the ranking table shows: setup, interval, how a winner is decided, marks; phi = 0
+    left out."""
     interval = prep.options.interval
     shown = set(ranking["interval"])
     parts = [INTERVAL_SENTENCES[interval]] if interval in shown else []
@@ -149,25 +188,28 @@ def ranking_caption(prep: Prepared, ranking: pd.DataFrame) -> str:
     intervals = "; ".join(parts) or "one seed per level, no interval"
     text = (
         f"{_setup(prep)}: strategies ranked by mean top-1 at each phi level and training "
-        f"budget (phi = 0, one shared baseline, is not ranked). Top-1: {intervals}. Margin: "
-        "winner minus runner-up; a change of winner within overlapping intervals is not a finding."
+        f"budget (phi = 0, one shared baseline, is not ranked). Top-1: {intervals}. {TESTED}"
     )
     note = table_note(prep.levels)
     return f"{text} {note}." if note else text
 
 
-def _verdict(ranking: pd.DataFrame) -> str:
-    changes = sorted(ranking.loc[ranking["winner_changes"], "phi"].unique())
-    if not changes:
-        return "The winner is the same at every budget at every ranked phi."
-    return (
-        "The winner changes between budgets at phi = " + ", ".join(f"{p:g}" for p in changes) + "."
-    )
+TESTED = (
+    "Winner: named only where the paired test (bench.report.decide: paired by seed, Holm over "
+    "the level's comparisons) puts one strategy ahead of every other at that level and budget; "
+    "otherwise none, and the first by mean only leads by mean (one seed, undecided, or tied "
+    "within the margin). Lead: first minus second by mean, untested. Winner changes between "
+    'budgets: yes only between two decided winners; "by mean, untested" when only the first '
+    "by mean changes."
+)
 
 
-def write_ranking(prep: Prepared, budgets: dict[str, str], out_dir: Path) -> dict[str, Path]:
-    """``ranking_by_budget.csv`` (fractions, full precision) and ``.md`` into ``out_dir``."""
-    ranking = rank_by_budget(prep, budgets)
+def write_ranking(
+    prep: Prepared, budgets: dict[str, str], out_dir: Path, decisions: pd.DataFrame | None = None
+) -> dict[str, Path]:
+    """``ranking_by_budget.csv`` (fractions, full precision) and ``.md`` into ``out_dir``;
+    ``decisions`` as for :func:`rank_by_budget`."""
+    ranking = rank_by_budget(prep, budgets, decisions)
     paths = {"ranking_csv": Path(out_dir) / "ranking_by_budget.csv"}
     paths["ranking_markdown"] = Path(out_dir) / "ranking_by_budget.md"
     atomic_write_text(paths["ranking_csv"], ranking.to_csv(index=False))

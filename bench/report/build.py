@@ -15,8 +15,8 @@ atomically, under ``<out>`` (the sweep folder for one sweep; ``--out`` or
     tables/fits.{csv,md,tex}                      err = a * MACs^-b per strategy
     tables/ranking_by_budget.{csv,md}             with the by-budget figure
     tables/decisions.{csv,md,tex}                 paired verdicts per level (bench.report.decide)
-    figures/compute_frontier.*, tables/frontier.{csv,md}, tables/frontier_fits.csv
-                                                  with it too: the compute frontier (findings)
+    figures/compute_frontier.*, tables/frontier.{csv,md}, tables/frontier_leaders.csv,
+    tables/frontier_fits.csv                      with it too: the compute frontier (findings)
 
 Figures are written in ``plot.formats``; module by module: results (reading),
 levels (pooling seeds), flags, style, cost, pareto, tables, compare, budgets,
@@ -63,6 +63,7 @@ class Report:
         default_factory=list
     )  # bench.train.diagnostics.problems (not logged)
     decisions: pd.DataFrame | None = None  # bench.report.decide.decisions
+    settings: tuple[Any, int] | None = None  # bench.report.decide.settings: (Decide, looks)
     verdicts: list[str] = field(default_factory=list)  # one "phi=<level>: ..." line per level
     findings: list[str] = field(default_factory=list)  # crossovers, held-out checks (printed)
 
@@ -148,7 +149,7 @@ def _decisions(report: Report, sweep_dirs: list[Path]) -> None:
     from bench.report.decide import decisions, settings
     from bench.report.verdicts import verdict_lines, write_decisions
 
-    decide, looks = settings(sweep_dirs)
+    decide, looks = report.settings = settings(sweep_dirs)
     report.decisions = decisions(report.table, decide, looks)
     tables = report.out_dir / "tables"
     report.tables |= write_decisions(report.decisions, tables, decide.margin, decide.confidence)
@@ -251,7 +252,8 @@ def _comparisons(report: Report, prep: Any, results: dict[str, list[dict]]) -> N
         fig = plot_top1_by_budget(prep, found.budgets)
         text = budget_caption(prep)
         report.figures[name] = save_and_close(fig, figures, name, options.formats, text)
-        report.tables |= write_ranking(prep, found.budgets, report.out_dir / "tables")
+        tables = report.out_dir / "tables"
+        report.tables |= write_ranking(prep, found.budgets, tables, report.decisions)
         _frontier(report, prep, found.budgets)
     if found.by_family:
         name = "top1_by_family"
@@ -265,7 +267,8 @@ def _frontier(report: Report, prep: Any, budgets: dict[str, str]) -> None:
     from bench.report.frontier import write_frontier
     from bench.report.frontier_fits import fit_frontier, fit_lines, write_frontier_fits
 
-    tables, figures, lines, levels = write_frontier(prep, budgets, report.out_dir)
+    decide, looks = report.settings or (None, 1)
+    tables, figures, lines, levels = write_frontier(prep, budgets, report.out_dir, decide, looks)
     report.tables |= tables
     report.figures["compute_frontier"] = figures
     fits = fit_frontier(levels, prep.points, budgets)

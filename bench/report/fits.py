@@ -31,6 +31,13 @@ The best strategy gets its own fit's answer (near ``2**phi_max``, not forced). I
 the target is the (same) best strategy's mean over the drawn seeds. This extrapolates from 3-5
 levels, for a strategy well behind the best far past its largest level, where nothing says the
 power law still holds: read it, and its interval, as an order of magnitude.
+
+``resamples_failed``: resamples that could not be fitted (fewer than 2 distinct MAC values
+drawn), out of :data:`N_RESAMPLES`. ``flags`` (:mod:`bench.report.fit_flags`): the flags of the
+points a strategy's fit rests on (its ok points past phi 0 and the baseline's, one per seed:
+"2 still improving"), then the fit's own: as many or fewer distinct MAC values than the law's 2
+parameters (the line passes through them), resamples that failed. The power law has no bounds,
+so nothing is at one.
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from scipy.stats import linregress
 
+from bench.report.fit_flags import failed_resamples, join, too_few_points
+from bench.report.flags import flag_text
 from bench.report.levels import strategy_order
 
 N_RESAMPLES = 2000
@@ -54,7 +63,9 @@ EXTRA = (
     *(f"{name}_{end}" for name in BOUNDED for end in ("low", "high")),
     *("n_seeds", "n_levels", "n_resamples", "interval", "note"),
     *("best_strategy", "best_phi", "best_top1", "baseline_macs", "sweep"),
+    *("resamples_failed", "flags"),
 )
+PARAMETERS = 2  # a and b
 
 
 def fit_strategies(
@@ -100,11 +111,27 @@ def _fit_sweep(ok: pd.DataFrame, names: list[str], n_resamples: int, rng_seed: i
     seeds = np.sort(ok["seed"].unique())
     if len(seeds) < 2:
         bounds = {f"{n}_{e}": np.nan for n in BOUNDED for e in ("low", "high")}
-        return fits.assign(**bounds, n_resamples=0, interval="none (fewer than 2 seeds)")
+        fits = fits.assign(**bounds, n_resamples=0, interval="none (fewer than 2 seeds)")
+        return _with_flags(fits, ok, 0)
     good = {s: points[points["err"] > 0] for s, points in sets.items()}
     boot = _bootstrap(good, target, seeds, base_macs, n_resamples, rng_seed)
     interval = f"{LEVEL:.0%} percentile bootstrap over seeds ({n_resamples} resamples)"
-    return fits.join(boot, on="strategy").assign(interval=interval)
+    return _with_flags(fits.join(boot, on="strategy").assign(interval=interval), ok, n_resamples)
+
+
+def _with_flags(fits: pd.DataFrame, ok: pd.DataFrame, drawn: int) -> pd.DataFrame:
+    """``resamples_failed`` and ``flags`` (module doc): the points' flags, then the fit's."""
+    fits = fits.assign(resamples_failed=(drawn - fits["n_resamples"]) if drawn else 0)
+    base = ok[ok["phi"] == 0].drop_duplicates("seed")  # one training per seed
+    fits["flags"] = [
+        join((
+            flag_text(pd.concat([ok[(ok["strategy"] == r.strategy) & (ok["phi"] != 0)], base])),
+            too_few_points(int(r.n_levels), PARAMETERS),
+            failed_resamples(int(r.resamples_failed), drawn),
+        ))
+        for r in fits.itertuples()
+    ]  # fmt: skip
+    return fits
 
 
 def _fit_one(points: pd.DataFrame) -> dict[str, object]:

@@ -32,9 +32,18 @@ def fits_caption(fits: pd.DataFrame, tex: bool = False) -> str:
         f"best strategy's top-1 at the largest φ ({targets}); ∞ where b ≤ 0 or no fit; "
         f"extrapolated from {fits['n_levels'].max()} levels at most, an order of magnitude "
         f"only. Points per strategy: {lo if lo == hi else f'{lo}–{hi}'}; "
-        f"seeds: {fits['n_seeds'].max()}. Intervals: {'; '.join(dict.fromkeys(fits['interval']))}."
+        f"seeds: {fits['n_seeds'].max()}. Intervals: {'; '.join(dict.fromkeys(fits['interval']))}. "
+        f"{FLAGS_SENTENCE}"
     )
     return _text(text, tex)
+
+
+FLAGS_SENTENCE = (
+    "flags: the fitted points' flags, counted (still improving, not above chance, off MAC "
+    "target; over the strategy's ok points and the baseline's, one per seed), then the fit's: "
+    "as many or fewer distinct MAC values than its 2 parameters (the line passes through "
+    "them), bootstrap resamples that could not be fitted (resamples_failed in fits.csv)."
+)
 
 
 def _text(value: object, tex: bool) -> str:
@@ -76,6 +85,7 @@ def display_frame(fits: pd.DataFrame, tex: bool = False) -> pd.DataFrame:
             "n_points": str(r["n_points"]),
             "flops_to_match_best": _cell(r, "flops_to_match_best", "#.3g", tex),
             "note": _text(r["note"], tex),
+            "flags": _text(r.get("flags") or "", tex),
         }
         for _, r in fits.iterrows()
     ]
@@ -95,7 +105,7 @@ def write_fits(fits: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
         shown.rename(columns=_TEX_HEADERS)
         .style.hide(axis="index")
         .to_latex(
-            column_format="l" * (1 + ("sweep" in shown)) + "r" * 5 + "l",
+            column_format="l" * (1 + ("sweep" in shown)) + "r" * 5 + "ll",
             hrules=True,
             position_float="centering",
             caption=fits_caption(fits, tex=True),
@@ -110,12 +120,13 @@ _TEX_HEADERS = {
     **{"strategy": "Strategy", "sweep": "Sweep", "a": "$a$", "b": "$b$", "r2": "$R^2$ (log)"},
     **{"n_points": "Points", "flops_to_match_best": r"MACs to match best ($\times$ base)"},
     "note": "Note",
+    "flags": "Flags",
 }
 
 
 def _markdown(frame: pd.DataFrame) -> str:
     """A GitHub pipe table; text columns left-aligned, numbers right-aligned."""
-    left = {"strategy", "sweep", "note"}
+    left = {"strategy", "sweep", "note", "flags"}
     rule = [":---" if c in left else "---:" for c in frame.columns]
     lines = [list(frame.columns), rule, *frame.astype(str).to_numpy().tolist()]
     return "".join("| " + " | ".join(cells) + " |\n" for cells in lines)

@@ -11,7 +11,8 @@ decides each flag. The report never hides such a point, it marks it:
   right (off its MAC target: its x is not where the budget level is); each
   kind present gets a legend entry;
 - tables: a footnote mark in the top-1 cell (†, ‡, §), explained in the
-  caption.
+  caption; tables that list points or fits rather than levels carry the
+  counts in words (:func:`flag_text`: "2 still improving; 1 off MAC target").
 
 A level is marked when any of its ok seeds is flagged (learning flags count
 among ok points only, as in :func:`bench.train.diagnostics.problems`; a diverged or
@@ -20,6 +21,7 @@ failed point has its own marker).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +79,19 @@ def count_flags(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     for flag in FLAGS:
         frame[flag.count] = flagged(table, flag).astype(int)
     return frame.groupby(keys, sort=False, dropna=False)[list(COUNTS)].sum()
+
+
+def counted(counts: Mapping[str, Any]) -> str:
+    """The flags of a :data:`COUNTS` mapping (a level row) in words, in :data:`FLAGS` order:
+    "2 still improving; 1 off MAC target", or "" when none is flagged."""
+    present = [(f, int(counts.get(f.count) or 0)) for f in FLAGS]
+    return "; ".join(f"{n} {f.label}" for f, n in present if n > 0)
+
+
+def flag_text(points: pd.DataFrame) -> str:
+    """The flags of a set of points (rows of the results table; only ``ok`` rows count) in words,
+    as :func:`counted` says them: what a table of points or of fits shows for them."""
+    return counted({f.count: int(flagged(points, f).sum()) for f in FLAGS})
 
 
 def marks(level: pd.Series) -> str:

@@ -2,58 +2,84 @@
 
 Sweeps that differ only in the training budget (:func:`bench.report.compare.compare`)
 put every point on one axis, its training FLOPs (``train_flops``, 6 x MACs x
-samples). Levels pool the seeds of one (sweep, strategy, phi). A strategy's
-*envelope* is its levels that beat every cheaper level of the same strategy
-(the best it offers at that compute); the *frontier* is the same over all
-strategies. Where the strategy with the best envelope changes along the axis is
-a *crossover* ("from about 3e14 training FLOPs, width overtakes depth"): the
-compute-optimal question of Bello et al. (2021) and of the scaling-law papers.
-Training FLOPs within :data:`SAME_BUDGET` of each other count as one budget:
-the points planned for one budget differ by their networks' rounding (up to
-``plan.tolerance``), and a leader that changes inside that spread is noise of
-the rounding, not a crossover. Each crossover says the two top-1s and how
-many seeds they pool, since one seed's lead may be within seed noise.
+samples). Levels pool the seeds of one (sweep, series, phi), where a *series* is a
+strategy (its phi != 0 levels) or the phi = 0 baseline, which every strategy shares
+and which is its own series at each budget ("baseline trained longer"), never a
+strategy's point. A series' *envelope* is its levels that beat every cheaper level
+of the same series (the best it offers at that compute); the *frontier* is the same
+over all series. Who leads at each budget, whether a paired test decides it, and
+the *crossovers* where the leader changes ("from about 3e14 training FLOPs, width
+overtakes depth": the compute-optimal question of Bello et al. (2021) and of the
+scaling-law papers) are :mod:`bench.report.frontier_leaders`'.
 
-Writes ``figures/compute_frontier.*`` and ``tables/frontier.{csv,md}``.
+Every table says its points' flags (:func:`bench.report.flags.flag_text`): a level
+still improving, not above chance or off its MAC target is counted in words.
+
+Writes ``figures/compute_frontier.*`` and ``tables/frontier.{csv,md}``,
+``tables/frontier_leaders.csv``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from bench.report.levels import strategy_order
+from bench.report.flags import count_flags, counted
+from bench.report.frontier_leaders import (
+    BASELINE,
+    BASELINE_LABEL,
+    about,
+    budget_steps,
+    crossover_lines,
+    crossovers,
+    label,
+    leader_rows,
+    leader_steps,
+)
 from bench.report.prepared import Prepared
-from bench.report.style import RC, Y_LABEL, new_figure, save_and_close
+from bench.report.style import save_and_close
 from bench.report.text import budget_label
+from bench.schema import Decide
 from bench.store import atomic_write_text
+
+__all__ = ["about", "budget_steps", "crossover_lines", "crossovers", "frontier_levels"]
 
 FRONTIER_COLUMNS = [
     "train_flops", "strategy", "phi", "top1", "on_frontier", "on_envelope", "top1_mean",
-    "budget", "epochs", "seed", "sweep",
+    "budget", "epochs", "seed", "sweep", "series", "flags",
 ]  # fmt: skip
+KEYS = ["sweep", "strategy", "phi"]  # a level; ``strategy`` is its series
 
 
-def frontier_levels(points: pd.DataFrame, budgets: dict[str, str] | None = None) -> pd.DataFrame:
-    """One row per (sweep, strategy, phi) of ok points: mean ``train_flops`` and ``top1``, the
-    seed count, the budget label, and ``on_envelope`` / ``on_frontier`` flags."""
+def series_points(points: pd.DataFrame) -> pd.DataFrame:
+    """The ok points with numeric ``train_flops`` and ``top1``, and their ``series``: the
+    strategy, or :data:`BASELINE` at phi = 0, where one row per (sweep, seed) is kept (every
+    strategy's phi = 0 point is the same training)."""
     ok = points[points["status"] == "ok"].copy()
     for col in ("train_flops", "top1", "epochs", "phi"):
         ok[col] = pd.to_numeric(ok.get(col), errors="coerce")
     ok = ok.dropna(subset=["train_flops", "top1"])
-    keys = ["sweep", "strategy", "phi"]
-    levels = ok.groupby(keys, sort=False).agg(
+    base = ok["phi"] == 0
+    ok["series"] = ok["strategy"].where(~base, BASELINE)
+    return ok[~(base & ok.duplicated(["sweep", "series", "phi", "seed"]))]
+
+
+def frontier_levels(points: pd.DataFrame, budgets: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per (sweep, series, phi) of ok points (``strategy`` holds the series, so phi = 0
+    is one :data:`BASELINE` level per sweep): mean ``train_flops`` and ``top1``, the seed count
+    ``n``, the budget label, the flag counts and ``flags`` in words, and ``on_envelope`` /
+    ``on_frontier``."""
+    ok = series_points(points).assign(strategy=lambda f: f["series"])
+    levels = ok.groupby(KEYS, sort=False).agg(
         train_flops=("train_flops", "mean"),
         top1=("top1", "mean"),
         epochs=("epochs", "mean"),
         n=("top1", "size"),
     )
-    levels = levels.reset_index()
+    levels = levels.join(count_flags(ok, KEYS)).reset_index()
+    levels["flags"] = [counted(row) for _, row in levels.iterrows()]
     labels = budgets or {s: budget_label(ok[ok["sweep"] == s]) for s in levels["sweep"].unique()}
     levels["budget"] = levels["sweep"].map(labels)
     levels = levels.sort_values(["train_flops", "top1"], ascending=[True, False], kind="stable")
@@ -73,183 +99,99 @@ def envelope_index(levels: pd.DataFrame) -> pd.Index:
     return ordered.index[top1 > before]
 
 
-def best_by_strategy(levels: pd.DataFrame, at: float) -> dict[str, float]:
-    """Each strategy's best top-1 among its levels of at most ``at`` training FLOPs."""
-    cheap = levels[levels["train_flops"] <= at]
-    return cheap.groupby("strategy")["top1"].max().to_dict()
-
-
-SAME_BUDGET = 1.1  # training FLOPs within this ratio of a budget's first are that budget
-
-
-def budget_steps(flops: pd.Series) -> list[tuple[float, float]]:
-    """The distinct budgets along the axis: (first, last) training FLOPs of each run of values
-    within :data:`SAME_BUDGET` of the run's first."""
-    steps: list[tuple[float, float]] = []
-    for value in sorted(set(flops.astype(float))):
-        if steps and value <= steps[-1][0] * SAME_BUDGET:
-            steps[-1] = (steps[-1][0], value)
-        else:
-            steps.append((value, value))
-    return steps
-
-
-def crossovers(levels: pd.DataFrame) -> list[dict[str, object]]:
-    """Where the leading strategy changes from one budget to the next (:func:`budget_steps`):
-    ``train_flops`` (the budget's first), ``leader`` and ``previous`` with their best top-1
-    so far and its seed count; a tie keeps the current leader."""
-    order = strategy_order(levels["strategy"])
-    leader, found = None, []
-    for first, last in budget_steps(levels["train_flops"]):
-        best = best_by_strategy(levels, last)
-        top = max(best.values())
-        tied = [s for s in order if best.get(s) == top]
-        if leader in tied:
-            continue
-        if leader is not None:
-            cheap = levels[levels["train_flops"] <= last]
-            seeds = [_seeds_of_best(cheap, s) for s in (tied[0], leader)]
-            found.append({"train_flops": first, "leader": tied[0], "previous": leader, "top1": top,
-                          "previous_top1": best[leader], "seeds": min(seeds)})  # fmt: skip
-        leader = tied[0]
-    return found
-
-
-def _seeds_of_best(levels: pd.DataFrame, strategy: str) -> int:
-    mine = levels[levels["strategy"] == strategy]
-    return int(mine.loc[mine["top1"].idxmax(), "n"])
-
-
-def crossover_lines(levels: pd.DataFrame) -> list[str]:
-    """The crossovers in words, or one line saying the leader never changes."""
-    found = crossovers(levels)
-    if levels.empty:
-        return ["no compute frontier: no finished point recorded its training FLOPs"]
-    if not found:
-        order = strategy_order(levels["strategy"])
-        best = best_by_strategy(levels, float(levels["train_flops"].max()))
-        leader = max(order, key=lambda s: best.get(s, -1))
-        return [f"{leader} is best at every training budget measured (no crossover)"]
-    return [
-        f"from about {about(c['train_flops'])} training FLOPs, "
-        f"{c['leader']} overtakes {c['previous']} ({100 * c['top1']:.1f} % against "
-        f"{100 * c['previous_top1']:.1f} %, {_seeds(c['seeds'])})"
-        for c in found
-    ]
-
-
-def _seeds(n: object) -> str:
-    return "one seed" if n == 1 else f"means of {n} seeds"
-
-
-def about(flops: float) -> str:
-    """3.5e14: two significant digits, no plus sign, no trailing zeros."""
-    mantissa, exponent = f"{flops:.1e}".split("e")
-    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
-
-
 def frontier_table(points: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
-    """tables/frontier.csv: every ok point (each seed), with its level's flags and mean."""
+    """tables/frontier.csv: every ok point (each seed, each strategy's copy of the baseline),
+    with its series, and its level's mean, envelope and frontier marks and flags."""
     ok = points[points["status"] == "ok"][["sweep", "strategy", "phi", "seed", "top1"]]
-    flags = levels[
-        ["sweep", "strategy", "phi", "train_flops", "top1", "on_envelope", "on_frontier",
-         "budget", "epochs"]
-    ].rename(columns={"top1": "top1_mean"})  # fmt: skip
     ok = ok.assign(phi=pd.to_numeric(ok["phi"]), top1=pd.to_numeric(ok["top1"]))
-    table = ok.merge(flags, on=["sweep", "strategy", "phi"], how="inner")
+    ok["series"] = ok["strategy"].where(ok["phi"] != 0, BASELINE)
+    marks = levels[
+        ["sweep", "strategy", "phi", "train_flops", "top1", "on_envelope", "on_frontier",
+         "budget", "epochs", "flags"]
+    ].rename(columns={"top1": "top1_mean", "strategy": "series"})  # fmt: skip
+    table = ok.merge(marks, on=["sweep", "series", "phi"], how="inner")
     return table.sort_values(["train_flops", "strategy", "seed"], kind="stable")[
         FRONTIER_COLUMNS
     ].reset_index(drop=True)
 
 
-def frontier_markdown(levels: pd.DataFrame, lines: list[str]) -> str:
-    """tables/frontier.md: the frontier's levels, then the crossovers in words."""
-    rows = levels[levels["on_frontier"]]
-    out = [
-        "Compute frontier: the best top-1 reached with at most each training compute "
-        "(levels pool seeds).",
-        "",
-        "| Training FLOPs | Strategy | φ | Budget | Top-1 (%) | Seeds |",
-        "|---:|:---|---:|:---|---:|---:|",
-    ]
-    for _, r in rows.iterrows():
+def frontier_markdown(levels: pd.DataFrame, leaders: pd.DataFrame, lines: list[str]) -> str:
+    """tables/frontier.md: the frontier's levels, the leader at each budget, the crossovers."""
+    out = [FRONTIER_CAPTION, "", "| Training FLOPs | Strategy | φ | Budget | Top-1 (%) | Seeds | "
+           "Flags |", "|---:|:---|---:|:---|---:|---:|:---|"]  # fmt: skip
+    for _, r in levels[levels["on_frontier"]].iterrows():
         out.append(
-            f"| {r['train_flops']:.3g} | {r['strategy']} | {r['phi']:g} | {r['budget']} | "
-            f"{100 * r['top1']:.1f} | {int(r['n'])} |"
+            f"| {r['train_flops']:.3g} | {label(r['strategy'])} | {r['phi']:g} | {r['budget']} "
+            f"| {100 * r['top1']:.1f} | {int(r['n'])} | {r['flags'] or '—'} |"
+        )
+    out += [
+        "",
+        LEADERS_CAPTION,
+        "",
+        LEADERS_HEADER,
+        "|---:|:---|---:|:---|---:|---:|---:|:---|:---|",
+    ]
+    for _, r in leaders.iterrows():
+        out.append(
+            f"| {_span(r)} | {label(r['leader'])} | {r['phi']:g} | {r['budget']} | "
+            f"{100 * r['top1']:.1f} | {r['seeds']} | {r['n_series']} | {r['verdict']} | "
+            f"{r['flags'] or '—'} |"
         )
     return "\n".join([*out, "", *(f"- {line}" for line in lines), ""])
 
 
-def plot_frontier(prep: Prepared, levels: pd.DataFrame, lines: list[str]) -> Figure:
-    """Every point against its training FLOPs, each strategy's envelope, the overall frontier
-    and the crossovers (dotted verticals); not saved (the caller closes it)."""
-    points = prep.points[prep.points["status"] == "ok"]
-    with plt.rc_context(RC):
-        options = prep.options
-        text = frontier_caption(levels, lines, best(prep))
-        fig, (ax,) = new_figure(text, options.caption, options.width)
-        for strategy in strategy_order(levels["strategy"]):
-            color, marker = prep.colors[strategy], prep.markers[strategy]
-            mine = points[points["strategy"] == strategy]
-            x = pd.to_numeric(mine["train_flops"], errors="coerce")
-            ax.scatter(x, 100 * mine["top1"], color=color, marker=marker, s=8, alpha=0.45, lw=0)
-            env = levels[(levels["strategy"] == strategy) & levels["on_envelope"]]
-            ax.plot(env["train_flops"], 100 * env["top1"], color=color, marker=marker,
-                    label=strategy, drawstyle="steps-post")  # fmt: skip
-        front = levels[levels["on_frontier"]]
-        ax.plot(front["train_flops"], 100 * front["top1"], color="k", lw=2.2, alpha=0.25,
-                drawstyle="steps-post", label="frontier", zorder=0)  # fmt: skip
-        for c in crossovers(levels):
-            ax.axvline(c["train_flops"], color="0.4", ls=":", lw=0.8)
-        ax.set_xscale("log")
-        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: about(v)))
-        ax.xaxis.set_minor_formatter(NullFormatter())  # a short axis labels its minor ticks
-        ax.set_xlabel("Training FLOPs (6 × MACs × samples)")
-        ax.set_ylabel(Y_LABEL)
-        ax.legend(frameon=False)
-    return fig
+LEADERS_HEADER = (
+    "| Training FLOPs | Leader | φ | Budget | Top-1 (%) | Seeds | Series | Verdict | Flags |"
+)
 
 
-def frontier_caption(levels: pd.DataFrame, lines: list[str], best: bool = False) -> str:
-    """What the frontier figure shows (``best``: at each point's best test side), and its
-    crossovers in short (the figure's width; ``lines`` says them in full)."""
-    budgets = ", ".join(dict.fromkeys(levels.sort_values("epochs")["budget"].dropna()))
-    tested = " · top-1 at each point's best test resolution" if best else ""
-    found = crossovers(levels)
-    shown = [f"from {about(c['train_flops'])}: {c['leader']} overtakes {c['previous']}"
-             for c in found[:CAPTION_CROSSOVERS]] or lines[:1]  # fmt: skip
-    if len(found) > len(shown):
-        shown.append(f"{len(found) - len(shown)} more in tables/frontier.md")
-    return (
-        f"Compute frontier · budgets: {budgets}{tested} · faint marks: every seed · lines: each "
-        f"strategy's envelope (best so far) · grey: overall frontier · dotted: crossovers\n"
-        + " · ".join(shown)
-    )
+def _span(row: pd.Series) -> str:
+    first, last = row["train_flops"], row["train_flops_last"]
+    return f"{first:.3g}" if first == last else f"{first:.3g}–{last:.3g}"
 
 
-CAPTION_CROSSOVERS = 2  # crossovers the figure's caption spells out (the table has them all)
-
-
-def best(prep: Prepared) -> bool:
-    """Whether top-1 is each point's at its best test side (``plot.test_resolution=best``)."""
-    return "top1_tested_at" in prep.points
+FRONTIER_CAPTION = (
+    "Compute frontier: the best top-1 reached with at most each training compute (levels pool "
+    f"seeds). φ 0 is the shared baseline, its own series ({BASELINE_LABEL}), never a strategy's "
+    "point. Flags: the level's ok seeds still improving, not above chance or off their MAC "
+    "target, counted."
+)
+LEADERS_CAPTION = (
+    "Leader at each training budget (training FLOPs within 1.1x of a budget's first are that "
+    "budget): each series offers its best level so far by mean, and the best of those leads by "
+    'mean. Verdict: "decided" when bench.report.decide\'s paired t-test (seeds paired across '
+    "budgets, Holm over the budget's comparisons) puts the leader ahead of every other series; it "
+    "assumes roughly normal paired differences and independent seeds, and does not correct for "
+    'choosing each series\' level by mean on the same seeds. Otherwise "leads by mean" and why '
+    "not (one seed, undecided, tied within the margin). Series: how many were compared. Flags: "
+    "the leader's level's, counted."
+)
 
 
 def write_frontier(
-    prep: Prepared, budgets: dict[str, str], out_dir: Path
+    prep: Prepared,
+    budgets: dict[str, str],
+    out_dir: Path,
+    decide: Decide | None = None,
+    looks: int = 1,
 ) -> tuple[dict[str, Path], list[Path], list[str], pd.DataFrame]:
-    """Write tables/frontier.{csv,md} and figures/compute_frontier.*; return the table paths,
-    the figure paths, the crossover lines and the levels (for the fits)."""
+    """Write tables/frontier.{csv,md}, tables/frontier_leaders.csv and figures/compute_frontier.*;
+    return the table paths, the figure paths, the crossover lines and the levels (for the fits).
+    ``decide`` and ``looks``: the sweep's decide settings (:func:`bench.report.decide.settings`)."""
+    from bench.report.frontier_plot import frontier_caption, plot_frontier
+
     levels = frontier_levels(prep.points, budgets)
-    lines = crossover_lines(levels)
+    steps = leader_steps(levels, series_points(prep.points), decide, looks)
+    lines, leaders = crossover_lines(levels, steps), leader_rows(steps)
     tables = Path(out_dir) / "tables"
     paths = {"frontier_csv": tables / "frontier.csv", "frontier_markdown": tables / "frontier.md"}
+    paths["frontier_leaders_csv"] = tables / "frontier_leaders.csv"
     table = frontier_table(prep.points, levels)
     atomic_write_text(paths["frontier_csv"], table.to_csv(index=False))
-    atomic_write_text(paths["frontier_markdown"], frontier_markdown(levels, lines))
-    fig = plot_frontier(prep, levels, lines)
-    text = frontier_caption(levels, lines, best(prep))
+    atomic_write_text(paths["frontier_markdown"], frontier_markdown(levels, leaders, lines))
+    atomic_write_text(paths["frontier_leaders_csv"], leaders.to_csv(index=False))
+    fig = plot_frontier(prep, levels, steps, lines)
+    text = frontier_caption(levels, steps, lines, "top1_tested_at" in prep.points)
     out = Path(out_dir) / "figures"
     figures = save_and_close(fig, out, "compute_frontier", prep.options.formats, text)
     return paths, figures, lines, levels

@@ -216,3 +216,33 @@ def test_fake_sweep_row_per_strategy():
     assert set(fits["best_strategy"]) == {"compound"}  # the steepest fake gain
     assert (fits["b"] > 0).all()
     assert fits.set_index("strategy")["flops_to_match_best"].idxmin() == "compound"
+
+
+def test_flags_count_the_points_and_the_fits_own():
+    """depth's phi 2 points still improving (one per seed), one seed's shared baseline off its
+    MAC target (counted once, though every strategy recorded it); linear has one MAC value."""
+    table = hand_table()
+    table.loc[(table["strategy"] == "depth") & (table["phi"] == 2), "still_improving"] = True
+    table.loc[(table["phi"] == 0) & (table["seed"] == 0), "within_tolerance"] = False
+    fits = fit_strategies(table).set_index("strategy")
+    assert fits.loc["depth", "flags"] == "2 still improving; 1 off MAC target"
+    assert fits.loc["width", "flags"] == "1 off MAC target"
+    assert fits.loc["linear", "flags"] == (
+        "1 off MAC target; 1 distinct point for 2 parameters; 2000 of 2000 resamples failed"
+    )
+    assert fits.loc["linear", "resamples_failed"] == fits_module.N_RESAMPLES
+    assert fits.loc["depth", "resamples_failed"] == 0
+    two = fit_strategies(table[table["phi"] < 2]).set_index("strategy")
+    assert two.loc["depth", "flags"].endswith("2 distinct points for 2 parameters")
+
+
+def test_written_tables_show_and_explain_the_flags(tmp_path):
+    paths = write_fits(fit_strategies(hand_table()), tmp_path)
+    caption, _, header, _, *rows = paths["markdown"].read_text().splitlines()
+    assert header.endswith("| note | flags |")
+    assert "flags: the fitted points' flags, counted" in caption
+    linear = next(r for r in rows if r.startswith("| linear |"))
+    assert linear.endswith("| 1 distinct point for 2 parameters; 2000 of 2000 resamples failed |")
+    tex = paths["latex"].read_text()
+    assert "Flags" in tex and "2000 of 2000 resamples failed" in tex
+    assert list(pd.read_csv(paths["csv"]).columns[-2:]) == ["resamples_failed", "flags"]

@@ -6,8 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench.report import frontier_fits
+from bench.report.fit_flags import at_bounds
 from bench.report.frontier import frontier_levels
-from bench.report.frontier_fits import fit_frontier, fit_law, predict_top1
+from bench.report.frontier_fits import (
+    PINNED,
+    fit_frontier,
+    fit_law,
+    fit_lines,
+    predict_top1,
+)
 
 E, A, B = 0.2, 500.0, 0.3
 
@@ -73,3 +81,47 @@ def test_too_few_points_are_said_in_the_row():
     assert row["E"] is not None  # four points: a fit
     assert "no held-out prediction: 2 points, 3 needed" in row["note"]
     assert row["predicted_top1"] is None
+
+
+def test_nothing_saturating_puts_e_at_its_bound_and_says_so():
+    """A pure power law (E = 0): the fit's E sits at its bound, which the row flags."""
+    pts = synthetic().assign(top1=lambda f: 1 - A * np.power(f["train_flops"], -B))
+    (row,) = fit_frontier(frontier_levels(pts, BUDGETS), pts, BUDGETS).to_dict("records")
+    assert row["E"] < 1e-4
+    assert row["flags"].split("; ")[0] == "E at its bound 0"
+    assert "held-out fit: E at its bound 0" in row["flags"]
+
+
+def test_an_abrupt_step_pins_b_at_its_bound():
+    e, _, b = fit_law(np.array([1, 1.5, 2, 3]) * 1e10, np.array([0.9, 0.2, 0.1999, 0.1998]))
+    assert at_bounds({"E": e, "b": b}, PINNED) == ["b at its bound 10"]
+    assert at_bounds({"E": 0.2, "b": 0.3}, PINNED) == []
+
+
+def test_failed_resamples_and_point_flags_are_counted(monkeypatch):
+    """Noisy seeds make some resampled envelopes too short to fit: counted, not dropped."""
+    monkeypatch.setattr(frontier_fits, "BOOTSTRAP", 50)  # fewer fits: a faster test
+    pts = synthetic(seeds=(0, 1, 2), noise=0.1)
+    pts["top1"] += np.random.default_rng(1).normal(0, 0.1, len(pts))
+    pts["still_improving"] = pts["sweep"] == "e3"  # 6 points: 2 levels x 3 seeds
+    (row,) = fit_frontier(frontier_levels(pts, BUDGETS), pts, BUDGETS).to_dict("records")
+    assert row["resamples_failed"] > 0
+    assert row["n_resamples"] + row["resamples_failed"] == 50
+    parts = row["flags"].split("; ")
+    assert parts[0] == "6 still improving"
+    assert f"{row['resamples_failed']} of 50 resamples failed" in parts
+    (line,) = fit_lines(pd.DataFrame([row]))
+    assert line.endswith(f"[flagged: {row['flags']}]")
+
+
+def test_too_few_points_are_flagged():
+    pts = synthetic()
+    pts = pts[pts["sweep"] != "e1"]
+    budgets = {k: v for k, v in BUDGETS.items() if k != "e1"}
+    (row,) = fit_frontier(frontier_levels(pts, budgets), pts, budgets).to_dict("records")
+    assert "held-out fit: 2 distinct points for 3 parameters" in row["flags"]
+    three = synthetic()
+    three = three[(three["sweep"] != "e2") & ((three["sweep"] != "e1") | (three["phi"] == 1))]
+    (row,) = fit_frontier(frontier_levels(three, BUDGETS), three, BUDGETS).to_dict("records")
+    assert row["n_points"] == 3
+    assert "3 distinct points for 3 parameters" in row["flags"].split("; ")

@@ -8,7 +8,7 @@ from helpers.fake_results import write_sweep
 from matplotlib.colors import to_rgb
 
 from bench.report.cost import AXES, plot_top1_vs
-from bench.report.flags import FLAGS
+from bench.report.flags import FLAGS, counted, flag_text
 from bench.report.pareto import plot_pareto
 from bench.report.prepared import prepare
 from bench.report.results import load_results
@@ -116,3 +116,12 @@ def test_tables_footnote_the_flagged_levels(table):
         assert mark in tex.split(r"\midrule", 1)[1]  # in the cells
         assert mark in tex.split(r"\begin{tabular}")[0]  # and explained in the caption
     assert not {"†", "‡", "§"} & set(tex)
+
+
+def test_flag_text_counts_the_ok_points_in_words(table):
+    """What tables of points or fits say: phi 3 of both strategies (3 seeds each) still
+    improving, one seed not above chance, one off target; only ok points count."""
+    assert flag_text(table) == "6 still improving; 1 not above chance; 1 off MAC target"
+    assert flag_text(table[table["strategy"] == "depth"]) == "3 still improving; 1 not above chance"
+    assert flag_text(table.assign(status="diverged")) == ""
+    assert counted({"n_off_target": 2, "n_improving": 0}) == "2 off MAC target"
