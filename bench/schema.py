@@ -203,10 +203,11 @@ class Tune(Section):
 
 
 class Search(Section):
-    """``search.*``: `bench.search`, EfficientNet's phi = 1 grid over alpha, beta, gamma.
+    """``search.*``: `bench.search`, EfficientNet's phi = 1 grid, ranked on validation top-1.
 
-    Candidates are ranked by validation top-1 (``data.val_fraction``, 0.1 in
-    ``conf/search.yaml``; 0 is refused), never by test top-1, which is only reported."""
+    The grid is over alpha, beta, gamma. Candidates are ranked by top-1 on the validation
+    split (``data.val_fraction``, 0.1 in ``conf/search.yaml``; 0 is refused), never by test
+    top-1, which is only reported beside it."""
 
     min: float = Field(1.0, ge=1)
     """Smallest value of each factor."""
@@ -217,7 +218,8 @@ class Search(Section):
     tolerance: float = Field(0.1, gt=0)
     """Keep candidates with |alpha * beta^2 * gamma^2 - 2| <= tolerance."""
     seeds: int | list[Annotated[int, Field(ge=0)]] = 1
-    """Seeds per candidate: a count, or a list such as [0, 1, 2]."""
+    """Seeds per candidate: a count, or a list such as [0, 1, 2]; candidates are ranked by
+    their mean validation top-1 (data.val_fraction), ties to fewer activations."""
     mode: Literal["matched", "literal"] = "matched"
     """matched: every candidate at exactly 2x MACs; literal: d=alpha, w=beta, r=gamma."""
     out: str | None = None

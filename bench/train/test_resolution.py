@@ -10,8 +10,8 @@ its resolution, rounded like resolutions), its training side included.
 
 Which side is "best" is chosen on the validation split (``data.val_fraction``),
 never on the test split: picking the best of several test-split measurements
-reports the luckiest of them (with no true gain, about 0.8 points of top-1 at
-256 test images and 3 sides, more for strategies with more sides). With a
+reports the luckiest of them, which raises top-1 even with no true gain, and by
+more for points with more distinct sides (small resolutions round to fewer). With a
 validation split every side is measured on it too, the side with the best
 validation top-1 is chosen, and the test split only reports its top-1 there;
 without one nothing is chosen (``best_test_resolution`` stays null).
