@@ -164,8 +164,10 @@ class Plot(Section):
     scalebench's own (the CAM grid needs them); off: those maps are skipped with a line
     saying so. The end of a sweep trusts the configs its user composed."""
     test_resolution: Literal["train", "best"] = "train"
-    """Top-1 of each point at its training side (train) or at its best test side of
-    eval.test_scales (best: the captions say so; points without it keep their top-1)."""
+    """Top-1 of each point at its training side (train) or at its best side of
+    eval.test_scales (best: the side with the best validation top-1, its test top-1 drawn, and
+    the captions say so). best needs data.val_fraction > 0: without a validation split it is
+    refused in one line, by bench.run at validation and by bench.plot when a point has none."""
 
 
 class Decide(Section):
@@ -201,7 +203,11 @@ class Tune(Section):
 
 
 class Search(Section):
-    """``search.*``: `bench.search`, EfficientNet's phi = 1 grid over alpha, beta, gamma."""
+    """``search.*``: `bench.search`, EfficientNet's phi = 1 grid, ranked on validation top-1.
+
+    The grid is over alpha, beta, gamma. Candidates are ranked by top-1 on the validation
+    split (``data.val_fraction``, 0.1 in ``conf/search.yaml``; 0 is refused), never by test
+    top-1, which is only reported beside it."""
 
     min: float = Field(1.0, ge=1)
     """Smallest value of each factor."""
@@ -212,7 +218,8 @@ class Search(Section):
     tolerance: float = Field(0.1, gt=0)
     """Keep candidates with |alpha * beta^2 * gamma^2 - 2| <= tolerance."""
     seeds: int | list[Annotated[int, Field(ge=0)]] = 1
-    """Seeds per candidate: a count, or a list such as [0, 1, 2]."""
+    """Seeds per candidate: a count, or a list such as [0, 1, 2]; candidates are ranked by
+    their mean validation top-1 (data.val_fraction), ties to fewer activations."""
     mode: Literal["matched", "literal"] = "matched"
     """matched: every candidate at exactly 2x MACs; literal: d=alpha, w=beta, r=gamma."""
     out: str | None = None
@@ -267,6 +274,24 @@ class Run(Section):
             raise ValueError(
                 "tune.lrs needs a validation split to choose on: set data.val_fraction "
                 "(say 0.1); choosing on the test split would report a number chosen on it"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _choices_need_validation(self) -> Run:
+        if self.data.val_fraction:
+            return self
+        if self.plot.test_resolution == "best":
+            raise ValueError(
+                "plot.test_resolution=best chooses each point's test side on a validation "
+                "split: set data.val_fraction (say 0.1) or plot.test_resolution=train; choosing "
+                "on the test split would report a number chosen on it"
+            )
+        if self.search is not None:
+            raise ValueError(
+                "bench.search ranks candidates on a validation split: set data.val_fraction "
+                "above 0 (conf/search.yaml's 0.1, say); ranking on the test split would report "
+                "a number chosen on it"
             )
         return self
 

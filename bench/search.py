@@ -3,7 +3,7 @@
 Fix phi = 1 and grid-search alpha, beta, gamma >= 1 under
 alpha * beta^2 * gamma^2 ~ 2, train every candidate through the runner's
 own machinery (same budget rules, results store, resume, W&B, launchers,
-shared points), rank by held-out top-1 (mean over ``search.seeds``; ties go
+shared points), rank by validation top-1 (mean over ``search.seeds``; ties go
 to fewer activations), draw the grid, and write the winner as a strategy
 config that ``strategy=<name>`` picks up at once:
 
@@ -16,6 +16,12 @@ hands the jobs to whichever launcher is configured. By default every
 candidate is trained at exactly twice the baseline's MACs in its direction
 (``search.mode=matched``), so candidates are compared at equal FLOPs;
 ``search.mode=literal`` trains d = alpha, w = beta, r = gamma as they are.
+
+Nothing is chosen on the test split: the ranking is by top-1 on the
+validation split held out of the training data (``data.val_fraction``, 0.1
+in ``conf/search.yaml``; 0 is refused), and each candidate's test top-1 is
+reported beside it. Picking the best of many test-split numbers would report
+the luckiest of them as the winner's accuracy.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ from bench.store import atomic_write_text, point_name, read_json_or_none
 log = logging.getLogger("bench.search")
 
 PAPER = (1.2, 1.1, 1.15)  # EfficientNet-B0 on ImageNet
+RANKED_ON = "val_top1"  # the result key candidates are ranked by (the validation split's)
+PERCENT = ("val_top1", "val_ci95", "top1", "ci95")  # ranking columns printed in percent
 
 
 @dataclass(frozen=True)
@@ -149,20 +157,23 @@ def job_overrides(cand: Candidate, seed: int, mode: str) -> list[str]:
 
 
 def rank(sweep_dir: Path, candidates: list[Candidate], seeds: list[int]) -> pd.DataFrame:
-    """Candidates ranked by mean held-out top-1, ties to fewer activations."""
+    """Candidates ranked by mean validation top-1 (``val_top1``), ties to fewer activations;
+    the mean test top-1 of the same seeds is reported beside it (``top1``), never ranked on.
+    ``ranked_on`` says so in every row."""
     rows = []
     for c in candidates:
-        accs, acts, statuses = [], [], []
+        vals, accs, acts, statuses = [], [], [], []
         for s in seeds:
             r = read_json_or_none(Path(sweep_dir) / point_name(c.name, 1.0, s) / "result.json")
             if r is None:
                 statuses.append("missing")
                 continue
             statuses.append(r.get("status", "failed"))
-            if r.get("status") == "ok" and r.get("top1") is not None:
+            if r.get("status") == "ok" and r.get(RANKED_ON) is not None:
+                vals.append(float(r[RANKED_ON]))
                 accs.append(float(r["top1"]))
                 acts.append(int(r["activations"]))
-        n = len(accs)
+        val, val_half = mean_ci(vals)
         mean, half = mean_ci(accs)
         rows.append(
             {
@@ -170,31 +181,41 @@ def rank(sweep_dir: Path, candidates: list[Candidate], seeds: list[int]) -> pd.D
                 "beta": c.beta,
                 "gamma": c.gamma,
                 "product": c.product,
+                "val_top1": val,
+                "val_ci95": val_half,
                 "top1": mean,
                 "ci95": half,
-                "seeds_ok": n,
+                "seeds_ok": len(vals),
                 "activations": min(acts) if acts else None,
                 "paper": c.is_paper(),
                 "statuses": ",".join(statuses),
                 "label": c.label,
+                "ranked_on": RANKED_ON,
             }
         )
     table = pd.DataFrame(rows)
     table = table.sort_values(
-        ["top1", "activations"], ascending=[False, True], na_position="last", kind="stable"
+        ["val_top1", "activations"], ascending=[False, True], na_position="last", kind="stable"
     ).reset_index(drop=True)
     table.insert(0, "rank", range(1, len(table) + 1))
     return table
 
 
+def _pct(mean: float, half: float) -> str:
+    spread = "" if math.isnan(half) else f" +- {100 * half:.2f}"
+    return f"{100 * mean:.2f}%{spread}"
+
+
 def strategy_yaml(name: str, winner: Mapping[str, Any], config: Run, mode: str) -> str:
-    """The winner as a strategy config in the same form as conf/strategy/compound.yaml."""
-    spread = "" if math.isnan(winner["ci95"]) else f" +- {100 * winner['ci95']:.2f}"
+    """The winner as a strategy config in the same form as conf/strategy/compound.yaml; its
+    comment says it was chosen on validation top-1 and gives the test top-1 as reported."""
     return (
         f"# Found by `python -m bench.search` on {time.strftime('%Y-%m-%d')}:"
         f" model={config.model.name} data={config.data.name},\n"
-        f"# phi=1 grid, top-1 {100 * winner['top1']:.2f}%{spread}"
-        f" over {winner['seeds_ok']} seed(s); sweep {config.sweep}.\n"
+        f"# phi=1 grid, chosen on validation top-1 (data.val_fraction={config.data.val_fraction:g})"
+        f" {_pct(winner['val_top1'], winner['val_ci95'])} over {winner['seeds_ok']} seed(s);\n"
+        f"# test top-1 {_pct(winner['top1'], winner['ci95'])} (reported, not chosen on);"
+        f" sweep {config.sweep}.\n"
         "_target_: bench.scaling.strategies.Compound\n"
         f"name: {name}\n"
         f"alpha: {winner['alpha']}\n"
@@ -222,29 +243,31 @@ def output_path(config: Run) -> tuple[Path, str]:
 
 
 def draw(table: pd.DataFrame, out_dir: Path, title: str) -> list[Path]:
-    """Top-1 of every candidate with its 95% interval; the winner and the paper's point marked."""
+    """Validation top-1 of every candidate with its 95% interval (what ranks them), the test
+    top-1 beside it (reported only); the winner and the paper's point marked."""
     import matplotlib.pyplot as plt
 
     from bench.report.style import PALETTE, RC, save_figure
 
-    shown = table.dropna(subset=["top1"]).sort_values("product")
+    shown = table.dropna(subset=["val_top1"]).sort_values("product")
     with plt.rc_context(RC):
         fig, ax = plt.subplots(
             figsize=(max(3.4, 0.28 * len(shown) + 2.0), 2.6), layout="constrained"
         )
         x = range(len(shown))
-        err = shown["ci95"].fillna(0) * 100
-        ax.errorbar(x, shown["top1"] * 100, yerr=err, fmt="o", color=PALETTE[0], ms=4, capsize=2,
-                    label="candidate")  # fmt: skip
+        err = shown["val_ci95"].fillna(0) * 100
+        ax.errorbar(x, shown["val_top1"] * 100, yerr=err, fmt="o", color=PALETTE[0], ms=4,
+                    capsize=2, label="validation (ranked on)")  # fmt: skip
+        ax.plot(x, shown["top1"] * 100, marker="o", ms=4, mfc="none", mec="0.5", ls="",
+                label="test (reported)")  # fmt: skip
         best = shown["rank"].idxmin() if len(shown) else None
         for pos, (idx, row) in enumerate(shown.iterrows()):
             if idx == best:
-                ax.plot(
-                    pos, row.top1 * 100, marker="*", ms=12, color=PALETTE[1], ls="", label="winner"
-                )
+                ax.plot(pos, row.val_top1 * 100, marker="*", ms=12, color=PALETTE[1], ls="",
+                        label="winner")  # fmt: skip
             if row.paper:
-                ax.plot(pos, row.top1 * 100, marker="s", ms=8, mfc="none", mec=PALETTE[2], ls="",
-                        label="paper (1.2/1.1/1.15)")  # fmt: skip
+                ax.plot(pos, row.val_top1 * 100, marker="s", ms=8, mfc="none", mec=PALETTE[2],
+                        ls="", label="paper (1.2/1.1/1.15)")  # fmt: skip
         ax.set_xticks(list(x), shown["label"], rotation=60, ha="right", fontsize=6)
         ax.set_xlabel("α / β / γ  (sorted by αβ²γ²)")
         ax.set_ylabel("Top-1 accuracy (%)")
@@ -259,26 +282,34 @@ def draw(table: pd.DataFrame, out_dir: Path, title: str) -> list[Path]:
 
 
 def finish_search(config: Run, sweep_dir: Path, candidates: list[Candidate]) -> Path:
-    """Rank, print, draw and write the winner's strategy file; returns its path."""
+    """Rank on validation, print, draw and write the winner's strategy file; returns its
+    path."""
     assert config.search is not None
     seeds = config.search.seed_list()
     table = rank(sweep_dir, candidates, seeds)
     atomic_write_text(sweep_dir / "search_ranking.csv", table.to_csv(index=False))
-    shown = table.assign(
-        top1=(table.top1 * 100).map("{:.2f}".format), ci95=(table.ci95 * 100).map("{:.2f}".format)
+    percent = {c: (table[c] * 100).map("{:.2f}".format) for c in PERCENT}
+    cols = ["rank", "alpha", "beta", "gamma", "product", *PERCENT, "seeds_ok", "paper"]
+    print(
+        f"ranked by validation top-1 (data.val_fraction={config.data.val_fraction:g}, mean over "
+        "seeds); test top-1 is reported beside it, not ranked on",
+        flush=True,
     )
-    cols = ["rank", "alpha", "beta", "gamma", "product", "top1", "ci95", "seeds_ok", "paper"]
-    print(shown[cols].to_string(index=False), flush=True)
-    if table.top1.isna().all():
+    print(table.assign(**percent)[cols].to_string(index=False), flush=True)
+    if table.val_top1.isna().all():
         raise UserError(f"no candidate finished training; see the result.json files in {sweep_dir}")
-    title = f"{config.model.name} on {config.data.name}, phi=1, {len(seeds)} seed(s)"
+    title = (
+        f"{config.model.name} on {config.data.name}, phi=1, {len(seeds)} seed(s),"
+        " ranked on validation"
+    )
     draw(table, sweep_dir / "figures", title)
     path, name = output_path(config)
     winner = table.iloc[0]
     atomic_write_text(path, strategy_yaml(name, winner, config, config.search.mode))
     extra = f" --config-dir {path.parent.parent}" if path.parent.parent != CONF_DIR else ""
     print(
-        f"winner alpha={winner.alpha} beta={winner.beta} gamma={winner.gamma}: {path}\n"
+        f"winner alpha={winner.alpha} beta={winner.beta} gamma={winner.gamma}"
+        f" (chosen on validation top-1): {path}\n"
         f"use it with: python -m bench.plan{extra} strategy={name} phi=0,1,2",
         flush=True,
     )

@@ -170,11 +170,29 @@ def select_strategies(table: pd.DataFrame, strategies: list[str] | None) -> pd.D
 
 def at_test_resolution(table: pd.DataFrame, which: str) -> pd.DataFrame:
     """The table with ``top1`` at each point's best test side when ``which`` is ``best``
-    (``plot.test_resolution``); a point that was tested at one side only keeps its top-1.
-    ``top1_tested_at`` says which, for the captions (:func:`bench.report.text.describe_budget`)."""
+    (``plot.test_resolution``); ``top1_tested_at`` says so, for the captions
+    (:func:`bench.report.text.describe_budget`).
+
+    The side is the one chosen on the validation split
+    (``val_top1_at_best_test_resolution`` holds the top-1 that chose it) and ``top1`` is the
+    test split's there. Where an ok point has no such choice (trained without
+    ``data.val_fraction``, or by a version that chose on the test split) the request is
+    refused in one line: its best test side would be the luckiest of several test-split
+    numbers, and a table mixing such points with others would be uneven.
+    """
     if which != "best":
         return table
-    best = pd.to_numeric(table.get("top1_at_best_test_resolution"), errors="coerce")
+    empty = pd.Series(float("nan"), index=table.index)
+    chosen = pd.to_numeric(table.get("val_top1_at_best_test_resolution", empty), errors="coerce")
+    unchosen = int(((table["status"] == "ok") & chosen.isna()).sum())
+    if unchosen:
+        ok = int((table["status"] == "ok").sum())
+        raise UserError(
+            f"--test-resolution best (plot.test_resolution=best) needs each point's side chosen "
+            f"on a validation split: {unchosen} of {ok} ok points have none (trained without "
+            "data.val_fraction, or by a version that chose it on the test split); train with "
+            "data.val_fraction=0.1 or use --test-resolution train"
+        )
+    best = pd.to_numeric(table.get("top1_at_best_test_resolution", empty), errors="coerce")
     top1 = pd.to_numeric(table["top1"], errors="coerce")
-    return table.assign(top1=best.fillna(top1) if best is not None else top1,
-                        top1_tested_at="best")  # fmt: skip
+    return table.assign(top1=best.where(chosen.notna(), top1), top1_tested_at="best")

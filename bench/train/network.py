@@ -67,33 +67,32 @@ def inference_cost(point: Point, net: Network, outcome: Outcome) -> dict[str, An
 
 
 def held_out_evaluations(point: Point, net: Network, outcome: Outcome) -> dict[str, Any]:
-    """Top-1 at every side of ``eval.test_scales`` (bench.train.test_resolution) and on the
-    validation split (``data.val_fraction``), for a point that trained (main process)."""
+    """Top-1 at every side of ``eval.test_scales`` (bench.train.test_resolution) on the test
+    split and, with ``data.val_fraction``, on the validation split too (where the best side is
+    chosen), for a point that trained (main process)."""
     if not (point.dist.is_main and outcome.status == "ok"):
         return {}
     tic = time.perf_counter()
     config, data, device = point.config, point.data, point.device
     preprocess, batch = Preprocess.of(config.data), config.train.eval_batch_size
     autocast = autocast_for(device, point.amp)
+    resolution = point.planned.candidate.resolution
 
     def batches(side: int, split: Any = None) -> Any:
         spec = BatchSpec(side, batch, device, False, 0, preprocess=preprocess,
                          channels_last=net.channels_last)  # fmt: skip
         return held_out_batches(data, spec, split)
 
-    resolution = point.planned.candidate.resolution
-    out: dict[str, Any] = {
-        "top1_by_test_resolution": top1_by_side(
-            net.eval_model,
-            resolution,
-            config.eval.test_scales,
-            config.model.min_resolution,
-            outcome.top1,
-            batches,
-            lambda m, b: evaluate(m, b, autocast),
-        )  # fmt: skip
-    }
+    def by_side(top1: float, split: Any = None) -> dict[str, float]:
+        return top1_by_side(net.eval_model, resolution, config.eval.test_scales,
+                            config.model.min_resolution, top1, lambda side: batches(side, split),
+                            lambda m, b: evaluate(m, b, autocast))  # fmt: skip
+
+    out: dict[str, Any] = {"top1_by_test_resolution": by_side(outcome.top1)}
     outcome.timings["test_resolutions"] = time.perf_counter() - tic
     if data.val is not None:
+        tic = time.perf_counter()
         out["val_top1"] = evaluate(net.eval_model, batches(resolution, data.val), autocast)[0]
+        out["val_top1_by_test_resolution"] = by_side(out["val_top1"], data.val)
+        outcome.timings["validation"] = time.perf_counter() - tic
     return out

@@ -32,6 +32,7 @@ class Outcome:
     trained_by: str | None = None
     top1_by_test_resolution: dict[str, float] | None = None  # bench.train.test_resolution
     val_top1: float | None = None  # on the validation split (data.val_fraction)
+    val_top1_by_test_resolution: dict[str, float] | None = None  # the same sides, validation
     unreadable: dict[str, int] = field(default_factory=dict)  # streamed files skipped, by split
     versions: dict[str, Any] = field(default_factory=dict)  # what trained it (provenance)
     resumed_versions: dict[str, Any] = field(default_factory=dict)  # what wrote its checkpoint

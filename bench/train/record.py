@@ -97,13 +97,16 @@ class PointResult:
     drop_rate: float | None = _key(summary=True)  # dropout this point used (train.regularization)
     drop_path_rate: float | None = _key(summary=True)  # stochastic depth this point used
     # -- testing at other sides (bench.train.test_resolution) ---------------------------------
-    best_test_resolution: int | None = _key(summary=True)  # side of the best top-1 tested
-    top1_at_best_test_resolution: float | None = _key(summary=True)  # top-1 there (plot --test-)
+    # the side is chosen on the validation split, never the test split: null without one
+    best_test_resolution: int | None = _key(summary=True)  # side of the best validation top-1
+    top1_at_best_test_resolution: float | None = _key(summary=True)  # test top-1 at that side
+    val_top1_at_best_test_resolution: float | None = _key(summary=True)  # what chose the side
     val_top1: float | None = _key(summary=True)  # on the validation split (data.val_fraction)
     lr: float | None = _key(summary=True)  # the peak learning rate trained with (tune.lrs' choice)
     # -- details (result.json only) -------------------------------------------------------------
     device: dict[str, Any] | None = _key()  # type, name, world_size, threads (flattened in CSV)
     top1_by_test_resolution: dict[str, float] | None = _key(nested=True)  # side (str) -> top-1
+    val_top1_by_test_resolution: dict[str, float] | None = _key(nested=True)  # the same, val
     lr_candidates: list[dict[str, Any]] | None = _key(nested=True)  # tune.lrs: {lr, val_top1}
     timings: dict[str, float] | None = _key(nested=True)  # seconds per phase of the job
     budget_detail: dict[str, Any] | None = _key(nested=True)  # bench.scaling.budget.Budget
@@ -227,7 +230,11 @@ def record(
         versions=versions(),
         version_note=version_note(outcome.versions)
         or version_note(outcome.resumed_versions, "resumed from a checkpoint"),
-        **sides_fields(outcome.top1_by_test_resolution),
+        **sides_fields(
+            outcome.top1_by_test_resolution,
+            outcome.val_top1_by_test_resolution,
+            point.planned.candidate.resolution,
+        ),
         lr=config.train.lr,
         **{k: getattr(outcome, k) for k in FROM_OUTCOME},
     )

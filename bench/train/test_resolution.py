@@ -7,6 +7,14 @@ accuracy for free (Touvron et al. 2019, FixRes: ResNet-50 trained at 224 gains
 strategies, whose points differ in the side they train at. After training,
 each point is evaluated at every side of ``eval.test_scales`` (multipliers of
 its resolution, rounded like resolutions), its training side included.
+
+Which side is "best" is chosen on the validation split (``data.val_fraction``),
+never on the test split: picking the best of several test-split measurements
+reports the luckiest of them, which raises top-1 even with no true gain, and by
+more for points with more distinct sides (small resolutions round to fewer). With a
+validation split every side is measured on it too, the side with the best
+validation top-1 is chosen, and the test split only reports its top-1 there;
+without one nothing is chosen (``best_test_resolution`` stays null).
 """
 
 from __future__ import annotations
@@ -45,22 +53,30 @@ def evaluate_sides(
     return dict(sorted(out.items(), key=lambda kv: int(kv[0])))
 
 
-def best_side(by_side: dict[str, float] | None) -> int | None:
-    """The side with the best top-1 (the smallest among ties; None without any)."""
+def best_side(by_side: dict[str, float] | None, resolution: int) -> int | None:
+    """The side with the best top-1 in ``by_side`` (the validation split's); ties go to the
+    training side ``resolution``, then to the smaller side; None without any."""
     if not by_side:
         return None
     best = max(by_side.values())
-    return min(int(side) for side, top1 in by_side.items() if top1 == best)
+    tied = [int(side) for side, top1 in by_side.items() if top1 == best]
+    return int(resolution) if int(resolution) in tied else min(tied)
 
 
-def sides_fields(by_side: dict[str, float] | None) -> dict[str, Any]:
-    """The three test-resolution keys from the outcome's top-1 by side (None when not tested)."""
-    best = best_side(by_side)
-    top1_there = None if best is None or by_side is None else by_side[str(best)]
+def sides_fields(
+    by_side: dict[str, float] | None, val_by_side: dict[str, float] | None, resolution: int
+) -> dict[str, Any]:
+    """The test-resolution keys of a point's result: top-1 by side on the test split
+    (``by_side``) and on the validation split (``val_by_side``, None without one), the side
+    chosen on validation, and the test and validation top-1 there (None when not chosen)."""
+    test, val = by_side or {}, val_by_side or {}
+    best = best_side({s: v for s, v in val.items() if s in test}, resolution)
     return {
         "top1_by_test_resolution": by_side,
+        "val_top1_by_test_resolution": val_by_side,
         "best_test_resolution": best,
-        "top1_at_best_test_resolution": top1_there,
+        "top1_at_best_test_resolution": None if best is None else test[str(best)],
+        "val_top1_at_best_test_resolution": None if best is None else val[str(best)],
     }
 
 

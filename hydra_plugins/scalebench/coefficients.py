@@ -26,7 +26,7 @@ class CoefficientSweeper(ScalebenchSweeper):
         """Launch every candidate, then rank them and write the winner."""
         from bench.config.validate import validate
         from bench.errors import UserError, fail
-        from bench.search import finish_search, grid, job_overrides, realizable
+        from bench.search import RANKED_ON, finish_search, grid, job_overrides, realizable
         from bench.sweep.finish import write_manifest
 
         assert self.config is not None and self.launcher is not None
@@ -50,6 +50,7 @@ class CoefficientSweeper(ScalebenchSweeper):
             list(arguments),
             candidates=candidates_json,
             seeds=seeds,
+            ranked_on=RANKED_ON,
         )
         returns = self.launcher.launch(jobs, initial_job_idx=0)
         try:

@@ -128,6 +128,7 @@ def test_options_shape_the_output(sweep, tmp_path, capsys):
         (["--cam-images", "two"], "argument --cam-images: invalid int value: 'two'"),
         (["--strategies", ","], "--strategies needs at least one strategy"),
         (["--strategies", "linear"], "strategy linear not in the results; they have: depth, width"),
+        (["--test-resolution", "best"], "side chosen on a validation split: 12 of 12 ok points"),
     ],
 )
 def test_bad_options_are_one_line(sweep, capsys, args, message):

@@ -58,8 +58,8 @@ def test_one_point_learns_and_records_everything(compose, tmp_path):
     assert 0 < result["timings"]["first_step"] < result["timings"]["train"]
     by_side = result["top1_by_test_resolution"]  # eval.test_scales' default [1, 1.15, 1.3]
     assert list(by_side) == ["40", "48", "52"] and by_side["40"] == result["top1"]
-    assert by_side[str(result["best_test_resolution"])] == max(by_side.values())
-    assert result["top1_at_best_test_resolution"] == max(by_side.values())
+    assert result["val_top1_by_test_resolution"] is None  # no validation split: no choice
+    assert result["best_test_resolution"] is None and result["top1_at_best_test_resolution"] is None
 
 
 def forward_dtypes() -> tuple[set, Any]:
