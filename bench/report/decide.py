@@ -498,7 +498,7 @@ def _verdicts(frame: pd.DataFrame, margin: float) -> pd.DataFrame:
 
 
 def _seeds_needed(frame: pd.DataFrame, margin: float) -> np.ndarray:
-    """:func:`seeds_needed` of every row, one table look-up per (alpha, per_seed) met."""
+    """:func:`seeds_needed` of every row, one table look-up per (alpha, df growth) met."""
     sd, alpha = frame["sd"].to_numpy(float), frame["needed_alpha"].to_numpy(float)
     per_seed, seeds = frame["per_seed"].to_numpy(float), frame["seeds"].to_numpy(int)
     offset = frame["df_offset"].to_numpy(float)
