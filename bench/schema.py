@@ -180,8 +180,13 @@ class Decide(Section):
     """Top-1 difference (a fraction: 0.01 is one point) within which two strategies tie; also the
     difference the "seeds that would decide" estimate is for."""
     confidence: float = Field(0.95, gt=0.5, lt=1)
-    """Family-wise confidence of a level's verdicts (Holm across its comparisons, and split
-    over the rounds of an adaptive sweep)."""
+    """Confidence of a level's named winner: wrong at most 1 - confidence of the time over all
+    the looks of an adaptive sweep (alpha split evenly over them; each look's intervals are
+    drawn at 1 - alpha / looks); the baseline comparisons Holm-corrected per level."""
+    pool: Literal["sweep", "level"] = "sweep"
+    """Where the paired noise of strategy comparisons is pooled: over every level of the sweep
+    (assumes one noise sd for all its strategies and levels; more degrees of freedom) or per
+    level (assumes it only within a level)."""
 
 
 class Eval(Section):

@@ -16,12 +16,13 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from bench.report.decide import COLUMNS, EXTRAS, ranking_rows, winners
+from bench.report.decide import ADDED, COLUMNS, EXTRAS, winners
+from bench.report.flags import FLAGS, flagged
+from bench.report.levels import with_sweep
 from bench.report.style import INK
 from bench.report.tables import markdown_table
 from bench.report.text import latex_escape
 from bench.store import atomic_write_text
-from bench.train.diagnostics import parse_flag
 
 WINNER_LABEL = "decided winner of its level"
 
@@ -34,8 +35,18 @@ def _signed(x: float) -> str:
     return f"{'+' if x >= 0 else ''}{_pts(x)}"
 
 
-def describe(row: pd.Series, margin: float, confidence: float = 0.95) -> str:
-    """One comparison in words (issue 21's wording): ahead, tied, or undecided and why."""
+def percent(confidence: float) -> str:
+    """A confidence in percent with the digits it needs: 95, 98.3, 99.2, 99.75."""
+    for digits in (3, 4, 5, 6):
+        text = f"{100 * confidence:.{digits}g}"
+        if text != "100":
+            return text
+    return f"{100 * confidence:g}"
+
+
+def describe(row: pd.Series | dict, margin: float, confidence: float = 0.95) -> str:
+    """One comparison in words (issue 21's wording): ahead, tied, or undecided and why; every
+    interval with the confidence it was drawn at (the row's, else ``confidence``)."""
     a, b, n = row["strategy"], row["versus"], int(row["seeds"])
     if n == 0:
         return f"{a} vs {b}: no paired seed"
@@ -46,7 +57,10 @@ def describe(row: pd.Series, margin: float, confidence: float = 0.95) -> str:
     if row.get("sd") == 0:
         return (f"{a} vs {b} undecided ({_signed(diff)} at each of the {seeds}: no spread to "
                 "estimate the noise from)")  # fmt: skip
-    level = f"{100 * confidence:g} % interval"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return f"{a} vs {b} undecided ({_signed(diff)}, {seeds}: no noise estimate)"
+    drawn = row.get("confidence", confidence)
+    level = f"{percent(drawn if pd.notna(drawn) else confidence)} % interval"
     if row["winner"] == "tie":
         ends = f"{_signed(diff)}, {level} {_pts(low)} to {_pts(high)}, {seeds}"
         return f"{a} and {b} tied within the {100 * margin:g}-point margin ({ends})"
@@ -58,11 +72,19 @@ def describe(row: pd.Series, margin: float, confidence: float = 0.95) -> str:
         return f"{row['winner']} ahead of {loser} by {_pts(sign * diff)} points ({ends})"
     need = row["seeds_needed"]
     would = f"about {int(need)} seeds" if math.isfinite(need) else "more than 1000 seeds"
-    ends = f"{_signed(diff)}, {_pts(low)} to {_pts(high)}, {seeds}"
+    ends = f"{_signed(diff)}, {level} {_pts(low)} to {_pts(high)}, {seeds}"
     return (
         f"{a} vs {b} undecided ({ends}): {would} would decide a {100 * margin:g}-point "
         "difference at this noise"
     )
+
+
+def leader_first(row: dict) -> dict:
+    """A comparison of the level's leader, turned so that the leader is named first."""
+    if row["strategy"] == row["leader"]:
+        return row
+    return row | {"strategy": row["versus"], "versus": row["strategy"], "diff": -row["diff"],
+                  "low": -row["high"], "high": -row["low"]}  # fmt: skip
 
 
 def verdict_lines(
@@ -70,68 +92,114 @@ def verdict_lines(
 ) -> list[str]:
     """One line per level of ``table`` (every phi of every sweep), in phi order.
 
-    A level's line lists the comparisons that decide its ranking (its strategy
-    pairs; with one strategy, it against the baseline); phi 0 is the shared
-    baseline and compares nothing.
+    A level with an estimate of its noise says its leader's comparisons with every other
+    strategy, then whether that decides it (the winner, at ``confidence`` over the looks),
+    then the comparisons among the others and the pooled noise; without one (one seed, no
+    spread) it lists its pairs; with one strategy, it against the baseline. phi 0 is the
+    shared baseline and compares nothing. Flagged points are counted at the end.
     """
-    sweeps = list(dict.fromkeys(table["sweep"])) if "sweep" in table else [""]
+    table = with_sweep(table)
+    phis = pd.to_numeric(table["phi"], errors="coerce")
+    ok = table[table["status"] == "ok"].assign(phi=phis)
+    counts = _flag_counts(ok)
+    seeds0 = ok[ok["phi"] == 0].groupby("sweep")["seed"].nunique()
+    by_level: dict[tuple, list[dict]] = {}
+    for record in _records(frame):
+        by_level.setdefault((record["sweep"], record["phi"]), []).append(record)
+    sweeps = list(dict.fromkeys(table["sweep"].tolist()))
+    found: dict[str, set[float]] = {sweep: set() for sweep in sweeps}
+    for sweep, phi in zip(table["sweep"].tolist(), phis.tolist(), strict=True):
+        if phi == phi:  # not NaN
+            found[sweep].add(phi)
     lines = []
     for sweep in sweeps:
-        rows = table[table["sweep"] == sweep] if "sweep" in table else table
         tag = f" [{sweep}]" if len(sweeps) > 1 else ""
-        for phi in sorted(pd.to_numeric(rows["phi"], errors="coerce").dropna().unique()):
-            level = frame[(frame["sweep"] == sweep) & (frame["phi"] == phi)]
-            text = _level_text(rows, phi, level, margin, confidence)
+        for phi in sorted(found[sweep]):
+            if phi == 0:
+                n = int(seeds0.get(sweep, 0))
+                text = f"the shared baseline ({n} seed{'' if n == 1 else 's'}), nothing to decide"
+            else:
+                level = by_level.get((sweep, float(phi)), [])
+                text = _level_text(level, margin, confidence) + counts.get((sweep, phi), "")
             lines.append(f"phi={phi:g}:{tag} {text}")
     return lines
 
 
-def _level_text(
-    rows: pd.DataFrame, phi: float, level: pd.DataFrame, margin: float, confidence: float
-) -> str:
-    if phi == 0:
-        ok = rows[(pd.to_numeric(rows["phi"]) == 0) & (rows["status"] == "ok")]
-        seeds = ok["seed"].nunique()
-        return f"the shared baseline ({seeds} seed{'' if seeds == 1 else 's'}), nothing to decide"
-    if level.empty:
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """The rows of ``frame`` as dicts (column by column: far faster than row by row)."""
+    if frame.empty:
+        return []
+    names = list(frame.columns)
+    columns = (frame[c].to_numpy(object).tolist() for c in names)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _level_text(level: list[dict], margin: float, confidence: float) -> str:
+    if not level:
         return "one strategy and no baseline: nothing to compare"
-    shown = ranking_rows(level).iterrows()
-    return "; ".join(describe(row, margin, confidence) for _, row in shown) + _flags(rows, phi)
+    pairs = [r for r in level if r["kind"] == "pair"]
+    ranked = [r for r in pairs if r["ranks"]]
+    if not pairs:
+        return "; ".join(describe(r, margin, confidence) for r in level if r["ranks"])
+    if not any(math.isfinite(r["low"]) for r in ranked):  # no noise estimate: no leader
+        return "; ".join(describe(r, margin, confidence) for r in pairs)
+    said = "; ".join(describe(leader_first(r), margin, confidence) for r in ranked)
+    said += _conclusion(ranked, confidence)
+    others = [r for r in pairs if not r["ranks"]]
+    if others:
+        said += "; others: " + "; ".join(describe(r, margin, confidence) for r in others)
+    noise = ranked[0]
+    return said + f" [paired sd {100 * noise['sd']:.2g} points, {int(noise['df'])} df]"
 
 
-def _flags(rows: pd.DataFrame, phi: float) -> str:
-    """`` [flagged: ...]`` when points of the level did not learn or were still improving: a
-    verdict between such points is about them as they stand, not about scaling."""
-    at = rows[(pd.to_numeric(rows["phi"]) == phi) & (rows["status"] == "ok")]
-    said = []
-    for column, bad, words in FLAGS:
-        count = sum(parse_flag(v) is bad for v in at.get(column, []))
-        if count:
-            said.append(f"{count} of {len(at)} points {words}")
-    return f" [flagged: {'; '.join(said)}]" if said else ""
+def _conclusion(ranked: list[dict], confidence: float) -> str:
+    """What the leader's comparisons decide: its win (at ``confidence`` over the looks), a tie
+    at the top, or nothing yet."""
+    if not all(r["decided"] for r in ranked):
+        return ""
+    leader = ranked[0]["leader"]
+    if any(r["winner"] != leader for r in ranked):
+        return ": decided, no single winner (tied at the top within the margin)"
+    looks = round((1 - confidence) / (1 - ranked[0]["confidence"]))
+    over = f" over {looks} looks" if looks > 1 else ""
+    return f": {leader} wins the level ({percent(confidence)} % confidence{over})"
 
 
-FLAGS = (("above_chance", False, "not above chance"), ("still_improving", True, "still improving"))
+def _flag_counts(ok: pd.DataFrame) -> dict[tuple, str]:
+    """Per (sweep, phi), `` [flagged: K of M points <flag>; ...]`` over its ok points, or
+    nothing: a verdict between such points is about them as they stand, not about scaling."""
+    marks = pd.DataFrame({f.label: flagged(ok, f) for f in FLAGS}, index=ok.index)
+    grouped = marks.groupby([ok["sweep"], ok["phi"]], sort=False)
+    sums, sizes = grouped.sum(), grouped.size()
+    out = {}
+    for key, row in sums[(sums > 0).any(axis=1)].iterrows():
+        said = [f"{int(c)} of {sizes[key]} points {label}" for label, c in row.items() if c]
+        out[key] = f" [flagged: {'; '.join(said)}]"
+    return out
 
 
 def decisions_markdown(frame: pd.DataFrame, margin: float, confidence: float) -> str:
     """``decisions.md``: a caption line, then the comparisons as a pipe table."""
     body = display(frame)
-    left = {"strategy", "versus", "winner", "sweep"}
+    left = {"strategy", "versus", "winner", "sweep", "role", "flags"}
     return f"{caption(margin, confidence)}\n\n{markdown_table(body, list(body.columns), left)}"
 
 
 def display(frame: pd.DataFrame) -> pd.DataFrame:
-    """The table's cells as text: fractions to 4 decimals, p to 3 significant digits."""
+    """The table's cells as text: fractions to 4 decimals, p to 3 significant digits, the
+    interval's confidence in percent, the flags of the points compared."""
     several = frame["sweep"].nunique() > 1 if len(frame) else False
-    out = frame[COLUMNS + (["sweep"] if several else []) + ["seeds_needed"]].copy()
+    shown = ["role", "confidence", "seeds_needed", "flags"]
+    out = frame.reindex(columns=COLUMNS + (["sweep"] if several else []) + shown).copy()
     for column in ("diff", "low", "high"):
         out[column] = out[column].map(lambda v: "—" if pd.isna(v) else f"{v:+.4f}")
     out["p_value"] = out["p_value"].map(lambda v: "—" if pd.isna(v) else f"{v:.3g}")
     out["phi"] = out["phi"].map(lambda v: f"{v:g}")
     out["decided"] = out["decided"].map(lambda v: "yes" if v else "no")
     out["winner"] = out["winner"].replace("", "—")
+    out["confidence"] = out["confidence"].map(lambda v: "—" if pd.isna(v) else f"{percent(v)} %")
     out["seeds_needed"] = out["seeds_needed"].map(lambda v: "—" if pd.isna(v) else f"{int(v)}")
+    out["flags"] = out["flags"].map(lambda v: v if isinstance(v, str) and v else "—")
     return out
 
 
@@ -139,12 +207,21 @@ def caption(margin: float, confidence: float) -> str:
     """What the numbers of the decisions table are."""
     return (
         "Paired comparisons per level: diff = strategy minus versus in top-1 (fractions; 0.01 is "
-        "one point), mean over the seeds both finished (seeds); low, high: t-interval on the "
-        f"paired differences at the level Holm's procedure used, family-wise {100 * confidence:g}"
-        " % per level (split over the rounds of an adaptive sweep); p_value Holm-adjusted. "
+        "one point), mean over the seeds both finished (seeds); low, high: its t-interval at "
+        "the confidence shown. Strategy pairs use one paired noise sd pooled over the "
+        "strategies of the sweep (decide.pool; the same noise assumed for all of them), at "
+        f"1 - (1 - {confidence:g}) / looks (alpha split over the rounds of an adaptive sweep); "
+        "role leader: the level's leader (best mean) against another strategy, the level's "
+        f"winner when ahead of every other one (a wrong winner at most {percent(1 - confidence)}"
+        " % of the time over all the looks); role others: between two others, per comparison,"
+        " not part of the ranking. Baseline rows: own paired differences, at the level Holm's "
+        f"procedure used (family-wise {percent(confidence)} % per level over the looks). "
+        "p_value: the t-test's p times the looks (pairs), Holm-adjusted (baseline). "
         f"decided: the interval excludes 0 (winner) or lies within ±{margin:g} (tie). "
-        "seeds_needed: paired seeds that would decide a difference of the margin at the "
-        "observed spread (80 % power). Assumes roughly normal differences and independent seeds."
+        "seeds_needed: paired seeds that would decide a difference of the margin at this "
+        "noise (80 % power). flags: flagged points among those compared (still improving, not "
+        "above chance, off MAC target), counted: the comparison is about them as they stand. "
+        "Assumes roughly normal noise and independent seeds."
     )
 
 
@@ -154,8 +231,9 @@ def write_decisions(
     """``decisions.csv`` (every column, fractions), ``decisions.md`` and ``decisions.tex``."""
     out_dir = Path(out_dir)
     paths = {f"decisions_{k}": out_dir / f"decisions.{k}" for k in ("csv", "md", "tex")}
-    frame = frame if len(frame) else pd.DataFrame(columns=COLUMNS + EXTRAS)
-    atomic_write_text(paths["decisions_csv"], frame[COLUMNS + EXTRAS].to_csv(index=False))
+    every = COLUMNS + EXTRAS + ADDED
+    frame = frame if len(frame) else pd.DataFrame(columns=every)
+    atomic_write_text(paths["decisions_csv"], frame.reindex(columns=every).to_csv(index=False))
     atomic_write_text(paths["decisions_md"], decisions_markdown(frame, margin, confidence))
     shown = display(frame).astype(str).map(latex_escape)
     shown.columns = [latex_escape(c) for c in shown.columns]

@@ -10,7 +10,7 @@ import pytest
 from helpers.fake_results import write_sweep
 
 from bench.report import Report, build_report
-from bench.report.decide import COLUMNS, decisions, settings
+from bench.report.decide import ADDED, COLUMNS, EXTRAS, decisions, settings
 from bench.report.results import load_results
 from bench.report.verdicts import verdict_lines
 from bench.schema import Decide, Plot
@@ -55,18 +55,23 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Report]:
 def test_the_report_writes_decisions_and_one_line_per_level(built: tuple[Path, Report]) -> None:
     tmp_path, report = built
     csv = pd.read_csv(tmp_path / "sw" / "tables" / "decisions.csv")
-    assert list(csv.columns[: len(COLUMNS)]) == COLUMNS
+    assert list(csv.columns) == COLUMNS + EXTRAS + ADDED
     pair = csv[(csv["phi"] == 1) & (csv["versus"] == "depth")].iloc[0]
     assert pair["seeds"] == 3 and pair["winner"] == "width"
     assert pair["low"] <= pair["diff"] <= pair["high"]
     md = (tmp_path / "sw" / "tables" / "decisions.md").read_text()
-    assert "| phi |" in md and "Holm" in md
+    assert "| phi |" in md and "Holm" in md and "| flags |" in md and "| confidence |" in md
+    assert "pooled over the strategies of the sweep" in md and "off MAC target" in md
     assert (tmp_path / "sw" / "tables" / "decisions.tex").read_text().startswith(r"\begin{table}")
     phi0, phi1, phi2 = report.verdicts
     assert phi0.startswith("phi=0: the shared baseline (3 seeds)")
     assert phi1.startswith("phi=1: width ahead of depth by 4.8 points (95 % interval ")
-    assert phi1.endswith(", 3 paired seeds)")
+    # two levels of 2 strategies at 3 seeds pool (2 - 1)(3 - 1) df each
+    assert phi1.endswith(", 3 paired seeds): width wins the level (95 % confidence) [paired sd "
+                         "0.14 points, 4 df]")  # fmt: skip
     assert phi2.startswith("phi=2: width and depth tied within the 1-point margin (+")
+    assert phi2.endswith(": decided, no single winner (tied at the top within the margin) "
+                         "[paired sd 0.14 points, 4 df]")  # fmt: skip
 
 
 def test_the_figure_rings_the_decided_winner(built: tuple[Path, Report]) -> None:
@@ -98,23 +103,52 @@ def test_an_undecided_line_says_how_many_seeds_would_decide() -> None:
         rows += [point | {"strategy": "depth", "top1": a}, point | {"strategy": "width", "top1": b}]
     table = pd.DataFrame(rows)
     (line,) = verdict_lines(table, decisions(table), 0.01, 0.95)
-    assert line.startswith("phi=1: width vs depth undecided (+2.0, ")
-    assert line.endswith("seeds would decide a 1-point difference at this noise")
+    assert line.startswith("phi=1: width vs depth undecided (+2.0, 95 % interval ")
+    assert line.endswith(
+        "seeds would decide a 1-point difference at this noise [paired sd 3.5 points, 2 df]"
+    )
+
+
+def three_strategies(seeds: int = 4) -> pd.DataFrame:
+    """compound 4 points ahead; depth and width 0.7 apart, within the seed noise."""
+    rows = []
+    for seed in range(seeds):
+        noise = [0.0, 0.008, -0.006, 0.003][seed]
+        wobble = [0.01, -0.01, 0.0, 0.004][seed]
+        point = {"sweep": "s", "phi": 1.0, "seed": seed, "status": "ok"}
+        rows += [point | {"strategy": "depth", "top1": 0.60 + noise},
+                 point | {"strategy": "width", "top1": 0.606 + noise + wobble},
+                 point | {"strategy": "compound", "top1": 0.64 + noise - wobble / 2}]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_a_line_names_the_leader_first_then_the_others_and_the_confidence_used() -> None:
+    table = three_strategies()
+    (line,) = verdict_lines(table, decisions(table, Decide(), looks=3), 0.01, 0.95)
+    leader, rest = line.split("; others: ")
+    assert leader.startswith("phi=1: compound ahead of depth by ")
+    assert "; compound ahead of width by " in leader
+    assert leader.count("(98.3 % interval ") == 2  # 1 - 0.05 / 3, not "95 %"
+    assert leader.endswith(": compound wins the level (95 % confidence over 3 looks)")
+    assert rest.startswith("width vs depth undecided (+")
+    assert rest.endswith(" [paired sd 0.91 points, 6 df]")
 
 
 def test_a_level_of_points_that_did_not_learn_says_so_and_no_spread_decides_nothing() -> None:
     rows = []
     for seed in range(2):
         point = {"sweep": "s", "phi": 1.0, "seed": seed, "status": "ok", "above_chance": False}
-        rows += [point | {"strategy": "depth", "top1": 0.108},
+        rows += [point | {"strategy": "depth", "top1": 0.108, "within_tolerance": seed == 0},
                  point | {"strategy": "width", "top1": 0.1, "still_improving": True}]  # fmt: skip
     table = pd.DataFrame(rows)
-    (line,) = verdict_lines(table, decisions(table), 0.01, 0.95)
+    frame = decisions(table)
+    (line,) = verdict_lines(table, frame, 0.01, 0.95)
     assert line == (
         "phi=1: width vs depth undecided (-0.8 at each of the 2 paired seeds: no spread to "
-        "estimate the noise from) [flagged: 4 of 4 points not above chance; 2 of 4 points "
-        "still improving]"
+        "estimate the noise from) [flagged: 2 of 4 points still improving; 4 of 4 points not "
+        "above chance; 1 of 4 points off MAC target]"
     )
+    assert frame["flags"].tolist() == ["2 still improving, 4 not above chance, 1 off MAC target"]
 
 
 def test_the_sweep_manifest_sets_margin_and_looks(tmp_path: Path) -> None:
