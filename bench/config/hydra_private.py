@@ -113,12 +113,20 @@ def plugin_class(module: str, name: str) -> type | None:
     return resolve(module, name) if installed(module) else None
 
 
-BasicSweeper: type = resolve(BASIC, "BasicSweeper")
+def basic_sweeper() -> type:
+    """Hydra's basic sweeper class, as it is now.
+
+    Looked up at each use, never kept: Hydra's plugin scan executes every
+    module of ``hydra._internal.core_plugins`` and ``hydra_plugins`` again,
+    which makes new classes, and a subclass of an earlier one fails in
+    ``super()`` (the same holds for the plugins' classes).
+    """
+    return resolve(BASIC, "BasicSweeper")
 
 
 def split_arguments(parsed: list[Any]) -> list[list[str]]:
     """Every job's overrides from parsed ``-m`` overrides, in the basic sweeper's order."""
-    (jobs,) = BasicSweeper.split_arguments(parsed, None)  # type: ignore[attr-defined]
+    (jobs,) = basic_sweeper().split_arguments(parsed, None)  # type: ignore[attr-defined]
     return jobs
 
 

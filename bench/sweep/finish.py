@@ -24,6 +24,11 @@ from bench.errors import fail
 from bench.store import read_json_or_none
 from bench.sweep.start import Checked
 
+# The start of a sweep lives in bench.sweep.start; its names stay importable from here.
+from bench.sweep.start import by_sweep as by_sweep
+from bench.sweep.start import check_jobs as check_jobs
+from bench.sweep.start import write_manifest as write_manifest
+
 log = logging.getLogger("bench.sweep")
 
 

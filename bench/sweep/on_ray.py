@@ -79,3 +79,7 @@ def stop() -> None:
     ray = sys.modules.get("ray")  # never imported: nothing to stop
     if ray is not None and ray.is_initialized():
         ray.shutdown()
+
+
+is_ray = handles  # the names before the adapters (bench.sweep.launch)
+launch_ray = launch
