@@ -19,7 +19,7 @@ from bench.config.validate import validate
 from bench.errors import UserError
 from bench.report.stats import t_quantile
 from bench.schema import Search
-from bench.search import PAPER, Candidate, grid, output_path, rank, strategy_yaml
+from bench.search import PAPER, Candidate, draw, grid, output_path, rank, strategy_yaml
 from bench.store import point_name
 
 
@@ -187,5 +187,18 @@ def test_a_killed_search_resumes_and_writes_a_strategy_that_plan_and_run_accept(
     assert plan.stdout.count("found") == 3
 
 
-def test_paper_constant():
-    assert PAPER == (1.2, 1.1, 1.15)
+def test_the_grid_figure_marks_the_winner_and_the_papers_point(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    paper, other = Candidate(*PAPER), Candidate(1.4, 1.2, 1.0)
+    write_candidates(tmp_path, {paper: ([(0.5, 0.4)], 100), other: ([(0.6, 0.5)], 90)})
+    drawn: list = []
+    monkeypatch.setattr(plt, "close", drawn.append)  # keep the figure to look at
+    paths = draw(rank(tmp_path, [paper, other], [0]), tmp_path / "figures", "t")
+    assert paths and all(p.stat().st_size > 0 for p in paths)
+    (ax,) = drawn[0].axes
+    marks = {line.get_label(): list(line.get_xdata()) for line in ax.get_lines()}
+    assert marks["paper (1.2/1.1/1.15)"] == [0] and marks["winner"] == [1]  # sorted by product
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1.2/1.1/1.15", "1.4/1.2/1"]
+    monkeypatch.undo()
+    plt.close(drawn[0])

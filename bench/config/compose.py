@@ -3,9 +3,9 @@
 ``bench.plan``, the sweeper and the tests need the exact configs a
 ``bench.run -m`` sweep would give its jobs, without running them: Hydra's
 compose API plus its own override parser and sweep expansion give exactly
-that. Hydra's private API (its basic sweeper) is used here, for the order
-of a sweep's jobs, and by scalebench's sweeper, which extends it
-(``hydra_plugins/scalebench/sweeper.py``), and nowhere else.
+that. The order of a sweep's jobs is the basic sweeper's, which is Hydra's
+private API: it is reached, like every other private part of Hydra that
+scalebench uses, through :mod:`bench.config.hydra_private`.
 
 The configs ship inside the package (``bench/conf`` in a wheel) and are read
 from the checkout's top-level ``conf/`` otherwise. The point-folder resolver
@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from hydra import compose, initialize_config_dir
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -32,6 +31,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from bench import schema
+from bench.config.hydra_private import split_arguments
 from bench.errors import UserError, folded
 from bench.store import expand_runs_dir, point_name
 
@@ -125,10 +125,9 @@ def split_sweep(overrides: list[str]) -> list[list[str]]:
     """Every job's override list, in the order Hydra's basic sweeper launches them."""
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
-        (jobs,) = BasicSweeper.split_arguments(parsed, None)
+        return split_arguments(parsed)
     except HydraException as exc:
         raise UserError(folded(exc)) from exc
-    return jobs
 
 
 def sweep_params(config: DictConfig) -> list[str]:

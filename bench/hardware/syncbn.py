@@ -8,8 +8,9 @@ process, though the budget says it is the same. On CUDA this is timm's
 (gloo) each batch-norm module is given :class:`CrossProcessNorm`'s forward:
 the per-channel sums, sums of squares and counts are summed over processes
 (:class:`SumOverProcesses`, whose backward sums the gradients the same way),
-which is the same math as SyncBatchNorm's. Module classes are swapped in place, so parameter names,
-buffers and checkpoints stay those of the plain network.
+which is the same math as SyncBatchNorm's. Module classes are swapped in place, so parameter
+names, buffers and checkpoints stay those of the plain network. Which modules are batch norms is
+torch's private base class, reached through :mod:`bench.hardware.torch_private`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 from torch import nn
+
+from bench.hardware.torch_private import is_batch_norm
 
 
 class SumOverProcesses(torch.autograd.Function):
@@ -81,7 +84,7 @@ def synchronise_batch_norm(model: nn.Module, cuda: bool) -> nn.Module:
 
         return convert_sync_batchnorm(model)
     for module in model.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+        if is_batch_norm(module):
             base = type(module)
             if not issubclass(base, CrossProcessNorm):
                 module.__class__ = type(

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pydantic import model_validator
 from timm.layers import get_act_layer
-from timm.models._efficientnet_builder import decode_arch_def
 from timm.models.efficientnet import EfficientNet
 from torch import nn
 
 from bench.models import Arch
+from bench.models.timm_private import decode_arch_def
 from bench.schema import ModelConfig
 
 

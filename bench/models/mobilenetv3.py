@@ -42,12 +42,11 @@ from functools import partial
 
 from pydantic import model_validator
 from timm.layers import get_act_layer
-from timm.models._efficientnet_blocks import SqueezeExcite
-from timm.models._efficientnet_builder import decode_arch_def, round_channels
 from timm.models.mobilenetv3 import MobileNetV3
 from torch import nn
 
 from bench.models import Arch
+from bench.models.timm_private import SqueezeExcite, decode_arch_def, round_channels
 from bench.schema import ModelConfig
 
 REPEATS = re.compile(r"r(\d+)")

@@ -1,123 +1,35 @@
-"""A multirun from first to last: check every job, write the manifest, report, exit status.
+"""The end of a sweep: figures, tables, the W&B summary, and the exit status.
 
-The sweeper (``hydra_plugins/scalebench``) calls these around Hydra's launch:
-
-- :func:`check_jobs` before any job starts: every job's config is composed
-  and validated, the device must exist, the W&B mode must be known, runs_dir
-  must be writable and each data set's files must be there (once per data
-  set); the first problem ends the command with one line and exit 1, nothing
-  written.
-- :func:`write_manifest`: ``sweep.json``, what was asked and how many jobs
-  (the progress lines' "k/n").
-- :func:`finish` after the last job: figures, tables and the W&B summary
-  from the recorded results, a line per point that is not ``ok``, and exit 1
-  when any point did not finish ``ok``. A diverged point counts: its level
-  is a hole in the comparison, and a script that chains sweeps must not take
-  the figure for a complete one.
+The sweeper (``hydra_plugins/scalebench``) calls :func:`finish` after the
+last job: figures, tables and the W&B summary from the recorded results, a
+line per point that is not ``ok``, and exit 1 when any point did not finish
+``ok``. A diverged point counts: its level is a hole in the comparison, and
+a script that chains sweeps must not take the figure for a complete one.
+``bench.search``'s sweeper takes its exit status from :func:`points_line`.
+The start of a sweep (checking every job, ``sweep.json``) is
+:mod:`bench.sweep.start`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from bench.config.compose import compose_jobs
-from bench.errors import UserError, fail
-from bench.store import atomic_write_json, point_name, read_json_or_none
-from bench.store import sweep_dir as sweep_folder
+from bench.errors import fail
+from bench.store import read_json_or_none
+from bench.sweep.start import Checked
+
+# The start of a sweep lives in bench.sweep.start; its names stay importable from here.
+from bench.sweep.start import by_sweep as by_sweep
+from bench.sweep.start import check_jobs as check_jobs
+from bench.sweep.start import write_manifest as write_manifest
 
 log = logging.getLogger("bench.sweep")
-
-
-@dataclass(frozen=True)
-class Checked:
-    """What checking the jobs learnt that the end of the sweep needs."""
-
-    points: tuple[Path, ...] = ()  # every job's point folder: one without a result is missing
-    trusted: frozenset[str] = frozenset()  # modules the user's composed configs name
-    job_sweeps: tuple[tuple[Path, str], ...] = ()  # each job's sweep folder and name, in order
-
-    @property
-    def sweep_dirs(self) -> tuple[Path, ...]:
-        """The jobs' sweep folders in order: several when the sweep's name is swept."""
-        return tuple(dict.fromkeys(folder for folder, _ in self.job_sweeps))
-
-    def points_of(self, where: tuple[Path, str]) -> list[str]:
-        """The point folders' names of the jobs in sweep ``where`` (folder, name), in job order."""
-        return [p.name for p, w in zip(self.points, self.job_sweeps, strict=True) if w == where]
-
-
-def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictConfig]) -> Checked:
-    """Validate every job's config (composed by ``compose_one``); exit 1 on the first problem.
-
-    Returns the jobs' point folders and sweep folders (several when a multirun
-    sweeps a key the sweep's name holds, such as ``train.epochs=1,2,4``), and
-    the modules the composed configs name (model builders, strategy classes):
-    the user chose them, so the sweep's own report may import them. Each data
-    set and runs_dir is checked once.
-    """
-    from bench.config.places import check_writable
-    from bench.config.validate import validate
-    from bench.data import check_data
-    from bench.hardware.device import resolve_device
-    from bench.report.trust import named_modules
-    from bench.track.tracker import resolve_mode
-    from bench.train.record import config_record
-
-    trusted: set[str] = set()
-    points: dict[Path, None] = {}
-    job_sweeps: list[tuple[Path, str]] = []
-    try:
-        configs = [validate(cfg) for cfg in compose_jobs(jobs, compose_one)]
-        for config in configs:
-            resolve_device(config.device)
-            resolve_mode(config.logger)
-            trusted |= named_modules({"config": config_record(config)})
-            name = point_name(config.strategy.name, config.phi, config.seed)
-            folder = sweep_folder(config.runs_dir, config.sweep)
-            points[folder / name] = None
-            job_sweeps.append((folder, config.sweep))
-        for data in {c.data.model_dump_json(): c.data for c in configs}.values():
-            check_data(data)
-        for runs_dir in dict.fromkeys(c.runs_dir for c in configs):
-            check_writable(runs_dir)
-    except UserError as exc:
-        fail(str(exc))
-    return Checked(tuple(points), frozenset(trusted), tuple(job_sweeps))
-
-
-def by_sweep(checked: Checked, jobs: Sequence[Sequence[str]]) -> dict[tuple[Path, str], list]:
-    """The jobs by sweep folder (several when a multirun sweeps a key the sweep's name holds,
-    such as ``train.epochs=1,2,4``), each folder with its sweep's name: what gets a
-    ``sweep.json`` and its own rounds of seeds."""
-    groups: dict[tuple[Path, str], list[list[str]]] = {}
-    for where, job in zip(checked.job_sweeps, jobs, strict=True):
-        groups.setdefault(where, []).append(list(job))
-    return groups
-
-
-def write_manifest(
-    sweep_dir: Path, sweep: str, points: list[str], overrides: list[str], **extra: Any
-) -> None:
-    """``sweep.json``: the sweep's name, its jobs' point names in order and their count, the
-    command-line overrides and the start time. A job's progress line counts its place among
-    ``points`` and the points each round of seeds adds."""
-    manifest = {
-        "sweep": sweep,
-        "jobs": len(points),
-        "points": points,
-        "overrides": overrides,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        **extra,
-    }
-    atomic_write_json(Path(sweep_dir) / "sweep.json", manifest)
 
 
 def read_results(sweep_dir: Path) -> dict[str, dict[str, Any] | None]:
@@ -126,7 +38,7 @@ def read_results(sweep_dir: Path) -> dict[str, dict[str, Any] | None]:
     return {p.parent.name: read_json_or_none(p) for p in paths}
 
 
-def finish(sweep_dir: Path, config: DictConfig, checked: Checked = Checked()) -> None:
+def finish(sweep_dir: Path, config: DictConfig, checked: Checked | None = None) -> None:
     """Report the sweep, say what is wrong with it, and exit 1 unless every point is ``ok``.
 
     A point that is still improving, not above chance or off its MAC target
@@ -135,6 +47,7 @@ def finish(sweep_dir: Path, config: DictConfig, checked: Checked = Checked()) ->
     ``missing``. A multirun that wrote several sweep folders (say one per
     budget) reports each, then all of them together (:func:`report_together`).
     """
+    checked = checked or Checked()
     dirs = list(checked.sweep_dirs) or [Path(sweep_dir)]
     failures = [line for d in dirs if (line := finish_one(d, config, checked))]
     if len(dirs) > 1:
@@ -148,13 +61,8 @@ def finish_one(sweep_dir: Path, config: DictConfig, checked: Checked) -> str:
     from bench.train.diagnostics import problems
 
     results = read_results(sweep_dir)
-    by_status: dict[str, list[str]] = {}
-    for name, result in results.items():
-        status = (result or {}).get("status", "failed") if result else "unreadable"
-        by_status.setdefault(status, []).append(name)
-    missing = [p.name for p in checked.points if p.parent == sweep_dir and p.name not in results]
-    if missing:
-        by_status["missing"] = missing
+    expected = [p.name for p in checked.points if p.parent == sweep_dir]
+    by_status = tally(results, expected)
     counts = ", ".join(f"{len(v)} {k}" for k, v in sorted(by_status.items()))
     log.info("sweep %s: %s", sweep_dir, counts or "no results")
     try:
@@ -165,16 +73,42 @@ def finish_one(sweep_dir: Path, config: DictConfig, checked: Checked) -> str:
         log.warning("no report for %s: %s", sweep_dir, " ".join(str(exc).split()))
     for line in problems([r for r in results.values() if r]):
         log.warning("%s", line)
-    total = sum(len(v) for v in by_status.values())
+    return failure_line(sweep_dir, by_status)
+
+
+def tally(results: dict[str, dict[str, Any] | None], expected: Iterable[str]) -> dict[str, list]:
+    """Point names by status: each result's (``unreadable`` when it could not be read), and
+    ``missing`` for an ``expected`` point without a result.json."""
+    by_status: dict[str, list[str]] = {}
+    for name, result in results.items():
+        status = result.get("status", "failed") if result else "unreadable"
+        by_status.setdefault(status, []).append(name)
+    missing = [name for name in expected if name not in results]
+    if missing:
+        by_status["missing"] = missing
+    return by_status
+
+
+def failure_line(sweep_dir: Path, by_status: dict[str, list[str]]) -> str:
+    """The line that ends a sweep whose points did not all finish ``ok`` ("" when they did)."""
     bad = {k: v for k, v in by_status.items() if k != "ok"}
     if not bad:
         return ""
+    total = sum(len(v) for v in by_status.values())
     named = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(bad.items()))
     count = total - len(by_status.get("ok", []))
     return (
         f"{count} of {total} points did not finish ok ({named}); "
         f"their result.json files under {sweep_dir} say why (a missing one was never written)"
     )
+
+
+def points_line(sweep_dir: Path, checked: Checked) -> str:
+    """The failure line of the jobs' points, all in ``sweep_dir``; "" when every one is ``ok``.
+    Points that an earlier sweep left in the folder (another grid's) are not counted."""
+    expected = [p.name for p in checked.points]
+    results = {k: v for k, v in read_results(sweep_dir).items() if k in set(expected)}
+    return failure_line(sweep_dir, tally(results, expected))
 
 
 def sections(config: DictConfig) -> tuple[Any, Any]:

@@ -8,7 +8,9 @@ the basic launcher runs jobs in the sweep's own process. Here the job's
 process (the *supervisor*) runs the training as ``python -m
 bench.sweep.child`` and waits; when the child dies, the supervisor records
 a ``failed`` result.json saying how and returns normally, so the launcher
-never sees a dead job. pycls runs its jobs the same way.
+never sees a dead job. (pycls's ``multi_proc_run`` also starts trainings in
+child processes and waits for them, but to spread one training over several
+GPUs, and it raises a child's error again in the parent.)
 
 The supervisor never runs torch, so it stays small; the child raises its
 own ``oom_score_adj`` so the kernel picks it first. Signals follow the

@@ -101,7 +101,7 @@ def log_sweep_summary(logger: Logger, sweep_dir: Path, report: Any) -> Path | No
             meta = {"sweep": sweep, "points": int(len(table))}
             tracker.log_artifact(artifact_name(sweep), "results", report_files(report), meta)
     except Exception as exc:
-        tracker._disable(f"summary logging failed ({type(exc).__name__}: {exc})")
+        tracker.disable(f"summary logging failed ({type(exc).__name__}: {exc})")
     run_dir = tracker.run_dir  # None when logging failed on the way
     tracker.finish()
     return run_dir

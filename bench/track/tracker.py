@@ -35,6 +35,7 @@ from typing import Any
 from bench.errors import UserError
 from bench.schema import Logger
 from bench.track.offline import LOCKS, hold_lock, release_when_written, remove_orphans
+from bench.track.wandb_private import WARM_MODULE, private_settings
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def warm_up(logger: Logger) -> threading.Thread | None:
             import wandb
 
             wandb.setup()
-            importlib.import_module("wandb.sdk.launch.inputs.internal")  # what init imports
+            importlib.import_module(WARM_MODULE)  # what init imports
         except Exception:
             pass
 
@@ -172,7 +173,7 @@ class Tracker:
             self._dir = self.run_dir
             define_metrics(self.run)
         except Exception as exc:  # W&B must never stop training
-            self._disable(f"could not start a W&B run ({type(exc).__name__}: {exc})")
+            self.disable(f"could not start a W&B run ({type(exc).__name__}: {exc})")
 
     @property
     def active(self) -> bool:
@@ -184,7 +185,8 @@ class Tracker:
         """Folder of this run's files (offline runs: what ``wandb sync`` uploads)."""
         return Path(self.run.dir).parent if self.run is not None else None
 
-    def _disable(self, why: str) -> None:
+    def disable(self, why: str) -> None:
+        """Stop logging to this run after a W&B failure, saying ``why`` in one warning line."""
         log.warning("W&B logging is off for this run: %s", " ".join(why.split()))
         self.run = None
 
@@ -196,7 +198,7 @@ class Tracker:
             row = dict(data) if step is None else {"step": step, **data}
             self.run.log(row, step=step)
         except Exception as exc:
-            self._disable(f"log failed ({type(exc).__name__}: {exc})")
+            self.disable(f"log failed ({type(exc).__name__}: {exc})")
 
     def summary(self, data: Mapping[str, Any]) -> None:
         """Set the run's summary (what W&B tables and filters show)."""
@@ -206,7 +208,7 @@ class Tracker:
             for key, value in data.items():
                 self.run.summary[key] = value
         except Exception as exc:
-            self._disable(f"summary failed ({type(exc).__name__}: {exc})")
+            self.disable(f"summary failed ({type(exc).__name__}: {exc})")
 
     def log_checkpoint(self, path: Path) -> None:
         """Log the point's final checkpoint as a ``model`` artifact named after the point.
@@ -252,7 +254,7 @@ class Tracker:
                 artifact.add_file(str(staged.resolve()), name=entry, policy="immutable")
             self.run.log_artifact(artifact)
         except Exception as exc:
-            self._disable(f"artifact {name} failed ({type(exc).__name__}: {exc})")
+            self.disable(f"artifact {name} failed ({type(exc).__name__}: {exc})")
 
     def finish(self, exit_code: int = 0) -> None:
         """Close the run (multirun jobs share a process, so every job must); non-zero = failed."""
@@ -273,11 +275,10 @@ def _settings(wandb: Any, logger: Logger) -> Any:
         init_timeout=logger.init_timeout,
         console="off",
         silent=True,
-        x_disable_stats=True,
         disable_git=True,
         save_code=False,
-        x_save_requirements=False,
         disable_job_creation=True,
+        **private_settings(wandb),
     )
 
 

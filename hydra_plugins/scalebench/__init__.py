@@ -1,7 +1,9 @@
 """Hydra plugins of scalebench: the sweeper behind every ``bench.run -m`` and ``bench.search``.
 
-Hydra loads sweepers only from the ``hydra_plugins`` package; the logic
-lives in :mod:`bench.sweep.finish` and :mod:`bench.search`.
+Hydra loads sweepers only from the ``hydra_plugins`` package, so the two
+sweepers live here and stay thin: checking the jobs, launching them and
+finishing the sweep live in :mod:`bench.sweep`, the search in
+:mod:`bench.search`.
 """
 
 from hydra.core.config_store import ConfigStore

@@ -13,7 +13,7 @@ from bench.config.compose import compose_config
 from bench.config.places import CheckPlaces, check_writable
 from bench.errors import UserError
 from bench.store import sweep_dir
-from bench.sweep.finish import check_jobs
+from bench.sweep.start import check_jobs
 
 PLAIN = "must be a plain folder name"
 

@@ -56,20 +56,49 @@ def test_a_reused_pid_does_not_keep_a_dead_owners_claim(tmp_path):
     c.release()
 
 
+class FakeClock:
+    """The ``time`` module as :mod:`bench.sweep.claims` sees it, with a monotonic clock that
+    only the test moves: staleness is decided by the clock, never by how fast this machine is."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def __getattr__(self, name: str):
+        return getattr(time, name)
+
+
+def until(condition, seconds: float = 60.0) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass; whether it held."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 @pytest.mark.parametrize("other", [{"pid_ns": "pid:[1]"}, {"boot": "another-boot"},
                                    {"host": "elsewhere"}])  # fmt: skip
-def test_an_owner_elsewhere_lives_while_its_heartbeat_counts(tmp_path, other):
+def test_an_owner_elsewhere_lives_while_its_heartbeat_counts(tmp_path, other, monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(claims, "time", clock)
     plant(tmp_path, pid=dead_pid(), **other)  # its PID means nothing here
     old = 0  # a skewed clock: the file's mtime and start time say 1970
     os.utime(tmp_path / "claim.json", (old, old))
-    c = Claim(tmp_path, stale_seconds=0.3)
+    c = Claim(tmp_path, stale_seconds=60)
     assert not c.try_acquire()  # first look: live until its counter stalls
-    time.sleep(0.2)
+    clock.now += 59
+    assert not c.try_acquire()  # the same beat for less than stale_seconds: still live
     plant(tmp_path, pid=dead_pid(), beat=1, **other)
     os.utime(tmp_path / "claim.json", (old, old))
-    time.sleep(0.2)
+    clock.now += 59
     assert not c.try_acquire()  # it beat since: live, whatever the mtime says
-    time.sleep(0.4)
+    clock.now += 59
+    assert not c.try_acquire()  # 59 s since that beat was seen
+    clock.now += 2
     assert c.try_acquire()  # no beat for longer than stale_seconds: taken over
     c.release()
 
@@ -78,8 +107,8 @@ def test_heartbeat_advances_the_claims_own_counter(tmp_path):
     c = Claim(tmp_path, heartbeat_seconds=0.05)
     assert c.try_acquire()
     try:
-        time.sleep(0.4)
-        assert c.holder()["beat"] >= 2 and c.ours(c.holder())
+        assert until(lambda: (c.holder() or {}).get("beat", 0) >= 2)
+        assert c.ours(c.holder())
     finally:
         c.release()
 

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from conftest import one_error_line, results
 from hydra.core.hydra_config import HydraConfig
@@ -32,16 +33,21 @@ TINY = ("data.train_size=640", "data.test_size=256", "train.batch_size=64",
 BASIC: tuple[str, ...] = ()
 JOBLIB = ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
 SUBMITIT = ("hydra/launcher=submitit_local",)
+# bench.search: the tiny model's 3 candidates buildable at 2x MACs (tolerance 0.05), 1 seed each
+SEARCH = ("search.tolerance=0.05", "train.epochs=4", "plot.cam_images=0", "eval.test_scales=[1]")
 
 
 # ----------------------------------------------------------------------------- helpers
-def start_sweep(runs: Path, *args: str) -> subprocess.Popen:
-    """``bench.run -m`` in its own session, its output in ``runs/log.txt`` and ``err.txt``."""
+def start_sweep(
+    runs: Path, *args: str, command: tuple[str, ...] = ("bench.run", "-m")
+) -> subprocess.Popen:
+    """``python -m COMMAND`` (``bench.run -m``) in its own session, its output in
+    ``runs/log.txt`` and ``err.txt``."""
     runs.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "bench.run", "-m", f"runs_dir={runs}", *TINY, *args]
+    command = (sys.executable, "-m", *command, f"runs_dir={runs}", *TINY, *args)
     out, err = (runs / "log.txt").open("w"), (runs / "err.txt").open("w")
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
-    return subprocess.Popen(command, stdout=out, stderr=err, env=env, start_new_session=True)
+    return subprocess.Popen(list(command), stdout=out, stderr=err, env=env, start_new_session=True)
 
 
 def training(sweep: Path, proc: subprocess.Popen, other_than: int = 0) -> tuple[Path, int]:
@@ -139,6 +145,30 @@ def test_killed_submitit_job_fails_its_point_and_the_other_jobs_finish(tmp_path)
         "UncompletedJobError" in result["reason"]
         and "has not produced any output" in (result["reason"])
     )
+
+
+@pytest.mark.slow
+def test_a_search_with_a_killed_candidate_fails_it_and_ranks_and_draws_the_others(tmp_path):
+    """bench.search launches as a bench.run sweep does (the same launch_all): one candidate's
+    training SIGKILLed under joblib ends that candidate failed, the others ok, the grid is
+    drawn and the winner written from them, and the command exits 1 naming the failed one."""
+    out = tmp_path / "found.yaml"
+    proc = start_sweep(tmp_path, *SEARCH, f"search.out={out}", *JOBLIB, command=("bench.search",))
+    _, pid = training(tmp_path / "s", proc)
+    os.kill(pid, signal.SIGKILL)
+    done = finish(proc, tmp_path)
+    assert done.returncode == 1, done.stderr[-3000:]
+    statuses = {name: r["status"] for name, r in results(tmp_path / "s").items()}
+    assert sorted(statuses.values()) == ["failed", "ok", "ok"], statuses  # 3 candidates
+    (name,) = [n for n, status in statuses.items() if status == "failed"]
+    reason = results(tmp_path / "s")[name]["reason"]
+    assert f"(pid {pid} " in reason and "SIGKILL" in reason
+    assert f"1 of 3 points did not finish ok (failed: {name})" in one_error_line(done)
+    assert (tmp_path / "s" / "figures" / "search_grid.png").stat().st_size > 0
+    ranking = pd.read_csv(tmp_path / "s" / "search_ranking.csv")
+    dead = ranking[ranking.statuses == "failed"]
+    assert dead["rank"].tolist() == [3] and dead.seeds_ok.tolist() == [0]  # ranked last
+    assert "winner alpha=" in (tmp_path / "log.txt").read_text() and out.exists()
 
 
 # ----------------------------------------------------------------------------- the supervisor

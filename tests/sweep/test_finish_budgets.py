@@ -9,7 +9,8 @@ from helpers.fake_results import write_sweep
 from omegaconf import OmegaConf
 
 from bench.config.compose import compose_config
-from bench.sweep.finish import by_sweep, check_jobs, combined_name, report_together
+from bench.sweep.finish import combined_name, report_together
+from bench.sweep.start import by_sweep, check_jobs
 
 
 def test_the_set_is_named_for_what_its_sweeps_share():

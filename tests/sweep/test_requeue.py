@@ -37,13 +37,13 @@ def submitit_log(sweep) -> str:
 def test_slurm_preset_requeues_on_timeout_and_preemption():
     import submitit
 
-    from hydra_plugins.scalebench.sweeper import submitit_executor
+    from bench.sweep import on_submitit
 
     cfg = compose_config(["hydra/launcher=slurm", "runs_dir=/runs"], return_hydra_config=True)
     launcher = hydra.utils.instantiate(cfg.hydra.launcher)
     assert cfg.hydra.launcher.max_num_timeout >= 3
     with mock.patch.object(submitit.SlurmExecutor, "affinity", return_value=1):  # no srun here
-        executor = submitit_executor(launcher)._executor
+        executor = on_submitit.executor(launcher)._executor
     assert executor.max_num_timeout == cfg.hydra.launcher.max_num_timeout
     script = executor._make_submission_file_text("python -m submitit.core._submit DIR", "uid")
     assert "#SBATCH --signal=USR2@120\n" in script  # 2 minutes' notice before the time limit
