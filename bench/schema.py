@@ -190,13 +190,22 @@ class Decide(Section):
 
 
 class Eval(Section):
-    """``eval.*``: how a trained point is evaluated at the end (bench.train.test_resolution)."""
+    """``eval.*``: how a trained point is evaluated (bench.train.test_resolution)."""
 
-    test_scales: list[Annotated[float, Field(gt=0, le=4)]] = [1.0, 1.15, 1.3]
+    flip: bool = True
+    """Average each held-out image's prediction with its mirror image's in the final
+    evaluations (top1, the other test sides, validation): the training augmentation flips, so
+    the label survives a flip, and averaging the two views halves the part of a point's top-1
+    that is one view's luck. The learning curve's evaluations do not flip."""
+    curve_images: int | None = Field(2000, ge=1)
+    """Held-out images (the first of the test split) evaluated every train.eval_every epochs
+    for the learning curve and the still-improving flag; the final top1 uses every test image.
+    null: every test image each time."""
+    test_scales: list[Annotated[float, Field(gt=0, le=4)]] = [1.0]
     """Multipliers of the point's resolution it is also tested at after training, rounded
     like resolutions; the training side is always one (top1 stays its value). Networks
-    trained on random crops often score higher tested larger (FixRes). [] or [1]: only the
-    training side."""
+    trained on random crops often score higher tested larger (FixRes): [1, 1.15, 1.3]
+    measures it, at one more full evaluation per side. [] or [1]: only the training side."""
 
 
 class Tune(Section):

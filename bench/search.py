@@ -7,7 +7,7 @@ shared points), rank by validation top-1 (mean over ``search.seeds``; ties go
 to fewer activations), draw the grid, and write the winner as a strategy
 config that ``strategy=<name>`` picks up at once:
 
-    python -m bench.search                                  # tiny on shapes, small grid
+    python -m bench.search                                  # vgg_tiny on shapes, small grid
     python -m bench.search model=resnet18 data=cifar10 search.seeds=3 hydra/launcher=joblib
 
 It is ``bench.run`` under a different Hydra sweeper

@@ -67,7 +67,7 @@ def test_comma_sweep_writes_csv_with_baselines(tmp_path):
 def test_default_sweep_levels_are_planned():
     table, points, config = plan_sweep(["strategy=depth"])
     assert list(table.phi) == [0.0, 1.0, 2.0]
-    assert config.model.name == "tiny"
+    assert config.model.name == "vgg_tiny"
     assert all(not p.infeasible for p in points)
 
 

@@ -84,7 +84,7 @@ def test_defaults_are_declared_once_and_reach_hydra():
     assert tree["train"] == Train().model_dump(mode="json") | {"epochs": 3, "log_every_seconds": 10}
     assert tree["logger"]["mode"] == Logger().mode and tree["plan"] == Plan().model_dump()
     composed = compose_config([])
-    assert composed.train.epochs == 3 and composed.sweep == "tiny-shapes-epochs3"
+    assert composed.train.epochs == 3 and composed.sweep == "vgg_tiny-shapes-epochs3"
     config = check()
     assert config.train == Train() and config.logger == Logger() and config.plan == Plan()
 
@@ -125,7 +125,7 @@ def test_every_preset_validates():
             extra = ["data.path=/somewhere"] if tree else []
             config = check(f"{group}={preset.stem}", *extra)
             assert getattr(config, group).name, preset
-    models = {"regime_map": "tiny"}  # the rest are the CIFAR-10 presets' VGG-11
+    models = {"regime_map": "vgg_tiny"}  # the rest are the CIFAR-10 presets' VGG-11
     for preset in sorted((conf / "experiment").glob("*.yaml")):
         tree = "path" in compose_config([f"experiment={preset.stem}"]).data
         config = check(f"experiment={preset.stem}", *(["data.path=/x"] if tree else []))

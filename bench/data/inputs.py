@@ -9,8 +9,11 @@ normalised with its own training split's channel statistics.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
+
+import torch
 
 from bench.cache import LRU
 from bench.data import Data, ImageSet
@@ -55,6 +58,29 @@ def held_out_batches(data: Data, spec: BatchSpec, split: ImageSet | None = None)
     split = data.test if split is None else split
     spec = normalised(data, replace(spec, train=False, seed=0, shard=Shard()))
     return _kind(split)(split, spec)
+
+
+@dataclass(frozen=True)
+class FirstImages:
+    """The first ``limit`` images of held-out batches, in order (all of them when ``limit`` is
+    None): what a learning curve evaluates each time, so that watching a point costs a fixed
+    share of its training whatever the size of the test split (``eval.curve_images``)."""
+
+    batches: Any
+    limit: int | None
+
+    @property
+    def device(self) -> torch.device:
+        return self.batches.device
+
+    def epoch(self, index: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        seen = 0
+        for x, y in self.batches.epoch(index):
+            if self.limit is not None and seen >= self.limit:
+                return
+            take = len(y) if self.limit is None else min(len(y), self.limit - seen)
+            seen += take
+            yield x[:take], y[:take]
 
 
 def normalised(data: Data, spec: BatchSpec) -> BatchSpec:

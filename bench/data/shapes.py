@@ -3,39 +3,45 @@
 Why a generated task: a scaling comparison needs a dataset that anyone can
 reproduce offline in seconds, and whose labels really depend on detail at
 several spatial scales, so that a lower input resolution loses information
-(resolution scaling can pay off) while clutter and nuisance variation are
-meant to make depth and width pay off too.
+(resolution scaling can pay off) while clutter and nuisance variation make
+depth and width pay off too, and whose seed-to-seed spread is small enough
+for the differences between strategies to be told apart.
 
 How it is made. Every image is drawn at ``native_resolution`` (96 px) and
 shows one object on a cluttered background. A class is a triple of factors at
 three scales: the object's *shape* (coarse: disc, square, triangle, ring or
 cross, about 40-60 px across), the orientation of *stripes* painted on it (mid:
-horizontal or vertical, period 8-12 px) and the orientation of a *fine
-grating* painted on it too (fine: horizontal or vertical, period 3.3-3.7 px).
-The ten default classes pair each shape with two stripe/grating
-combinations: for discs and triangles the pair differs in its stripes, for
-squares, rings and crosses only in its fine grating (``CLASSES`` lists them;
-larger ``num_classes``, up to 20, add the other combinations). An
-antialiased downsample to 32 px keeps the shape and the stripes but removes
-the fine grating (its period falls to 1.1-1.2 px, where the filter passes at
-most 5 % of it), so at 32 px six of the ten classes collapse into three
-pairs and no model can beat 70 % top-1; at 44 px about a fifth of the
-grating's contrast survives and from 64 px (period 2.3 px) about half.
-Both orientation factors are horizontal or vertical, so horizontal flips,
-the trainer's augmentation, keep every label. Nuisances, drawn per image:
-the object's position (centre in the middle 30 % of each axis), size
-(radius 19-29 px) and rotation (+-20 degrees; stripes and grating stay
-axis-aligned); two random tint colours between which background, object
-and distractors take their shades (the object stands 0.3-1 of the way from
-the background's shade, lighter or darker); the stripes' period, phase and
-contrast (0.06-0.11); the grating's period, phase and contrast
-(log-uniform 0.025-0.12, from faint to obvious); a smooth low-frequency
-illumination field; five distractor discs (radius 3-8 px) of random shade
-that carry a decoy fine grating of random orientation, so that the grating
-must be read on the object rather than pooled over the image; and uniform
-pixel noise (standard deviation 0.035). The grating is added to the image,
-not multiplied with other patterns, and only about 4 pixels in 100,000 clip
-at 0 or 255, so it leaks into no coarser frequency that survives at 32 px.
+horizontal or vertical) and the orientation of a *fine grating* painted on it
+too (horizontal or vertical). The ten default classes pair each shape with two
+stripe/grating combinations: for discs and triangles the pair differs in its
+stripes, for squares, rings and crosses only in its fine grating (``CLASSES``
+lists them; larger ``num_classes``, up to 20, add the other combinations).
+
+What makes it a scaling task: every factor is easy to find on some images
+and harder on others, by degrees, so that a point's top-1 varies smoothly
+with its resolution and capacity instead of hinging on whether one training
+run happens to discover one faint feature. The stripes' period is
+log-uniform over 9-20 native px (legible at every side from 32 px) and their
+contrast 0.10-0.25; the grating's period is log-uniform over 2.2-8 native px
+and its contrast 0.10-0.30 (log-uniform). An antialiased downsample to
+``side`` px keeps a grating intact while its period stays above two pixels
+there (above ``2 * 96 / side`` native px: 4.8 at 40 px, 3.4 at 56, 2.4 at
+80), attenuates and aliases it (orientation kept) up to one pixel, and
+removes it below: at the default baseline's 40 px about 40 % of the gratings
+are intact and 7 % gone, at 80 px 93 % are intact and the rest barely
+aliased. Both
+orientation factors are horizontal or vertical, so horizontal flips, the
+trainer's augmentation, keep every label.
+
+Nuisances, drawn per image: the object's position (centre in the middle 30 %
+of each axis), size (radius 19-29 px) and rotation (+-20 degrees; stripes and
+grating stay axis-aligned); two random tint colours between which
+background, object and distractors take their shades (the object stands
+0.3-1 of the way from the background's shade, lighter or darker); the
+gratings' phases; a smooth low-frequency illumination field; five
+distractor discs (radius 3-8 px) of random shade; and uniform pixel noise
+(standard deviation 0.035). The gratings are added to the image, not
+multiplied with other patterns.
 
 Determinism: labels come from one seeded ``torch.Generator`` and each chunk
 of ``CHUNK`` images from its own, seeded from (``seed``, split, chunk), so
@@ -45,8 +51,8 @@ float32 arithmetic (no transcendental functions, no reductions, no
 resampling), which does not depend on the thread count or the CPU's vector
 width; cosines and exponentials run in float64 on small per-row or per-image
 tensors and are then rounded to float32, so libm differences between CPUs
-would almost never reach a pixel. Generating 12,000 images at 96 px takes a
-few seconds and is cached per process.
+would almost never reach a pixel. Generating the default 20,000 images at 96 px
+takes seconds (BENCHMARKS.md) and is cached on disk and per process.
 """
 
 from __future__ import annotations

@@ -41,10 +41,14 @@ CLASSES: tuple[tuple[str, str, str], ...] = (
     ("cross", "v", "v"),
 )
 
-STRIPE_PERIOD = (8.0, 12.0)  # native px
-FINE_PERIOD = (3.3, 3.7)  # native px: a 3x antialiased downsample passes at most 5 %
-STRIPE_AMPLITUDE = (0.06, 0.11)
-FINE_AMPLITUDE = (0.025, 0.12)  # log-uniform: from barely detectable to obvious
+# Periods and contrasts are log-uniform (the stripes' contrast uniform) over wide ranges, so
+# that how much of each factor survives a downsample grows smoothly with the side: at 40 px the
+# coarsest gratings (period over 4.8 native px, two 40-px pixels) are intact, finer ones are
+# attenuated and aliased, and below 2.4 px they vanish; 80 px keeps every one.
+STRIPE_PERIOD = (9.0, 20.0)  # native px: legible at every side from 32 px up
+FINE_PERIOD = (2.2, 8.0)  # native px
+STRIPE_AMPLITUDE = (0.10, 0.25)
+FINE_AMPLITUDE = (0.10, 0.30)
 DISTRACTORS = 5
 DISTRACTOR_RADIUS = (3.0, 8.0)
 NOISE = 0.06  # half-width of the uniform pixel noise
@@ -81,11 +85,9 @@ def render(labels: torch.Tensor, s: int, g: torch.Generator) -> torch.Tensor:
     t_bg = torch.where(lighter, _uniform(g, (n,), 0.0, 0.35), _uniform(g, (n,), 0.65, 1.0))
     t_obj = torch.where(lighter, _uniform(g, (n,), 0.65, 1.0), _uniform(g, (n,), 0.0, 0.35))
     t = t_bg.float()[:, None, None].expand(n, s, s).clone()
-    cover = torch.zeros((n, s, s))
     for _ in range(DISTRACTORS):
         blob = _disc_mask(n, s, coords, g, radius=DISTRACTOR_RADIUS, centre=(0.05, 0.95))
         t += blob * (_uniform(g, (n, 1, 1), 0.0, 1.0).float() - t)
-        cover += blob * (1.0 - cover)
     mask = _object_mask(shape, s, coords, g)
     t += mask * (t_obj.float()[:, None, None] - t)
 
@@ -93,12 +95,8 @@ def render(labels: torch.Tensor, s: int, g: torch.Generator) -> torch.Tensor:
     stripes = stripes * _uniform(g, (n, 1, 1), *STRIPE_AMPLITUDE).float()
     fine = _grating(n, s, FINE_PERIOD, fine_v, g)
     fine = fine * _log_uniform(g, (n, 1, 1), *FINE_AMPLITUDE).float()
-    decoy_v = torch.rand(n, generator=g) < 0.5  # distractors carry a fine grating too
-    decoy = _grating(n, s, FINE_PERIOD, decoy_v, g)
-    decoy = decoy * _log_uniform(g, (n, 1, 1), *FINE_AMPLITUDE).float()
     achromatic = _illumination(n, s, g)
     achromatic += mask * (stripes + fine)
-    achromatic += (cover - cover * mask) * decoy
     achromatic += (torch.rand((n, s, s), generator=g) - 0.5) * (2 * NOISE)
 
     dark = _uniform(g, (n, 3), *COLOUR)
@@ -116,7 +114,7 @@ def _grating(
     n: int, s: int, period: tuple[float, float], vertical: torch.Tensor, g: torch.Generator
 ) -> torch.Tensor:
     """Unit-amplitude cosine gratings [n, s, s]: horizontal lines, or vertical where asked."""
-    p = _uniform(g, (n, 1), *period)
+    p = _log_uniform(g, (n, 1), *period)
     phase = _uniform(g, (n, 1), 0.0, 2 * math.pi)
     pos = torch.arange(s, dtype=torch.float64) + 0.5
     profile = torch.cos(2 * math.pi * pos / p + phase).float()  # [n, s], float64 trig

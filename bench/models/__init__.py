@@ -104,11 +104,15 @@ def zero_init_last(network: nn.Module) -> int:
 
     Each block then starts as the identity, and a network twice as deep starts
     with the same signal scale as the baseline (Goyal et al. 2017). timm's
-    ResNet blocks do this themselves (their ``zero_init_last``); its MBConv
-    and depthwise-separable blocks have no such method, so their norm before
-    the residual add (``bn3``, ``bn2``) is zeroed here.
+    ResNet blocks do this themselves (their ``zero_init_last``); its MBConv,
+    fused-MBConv and depthwise-separable blocks have no such method, so their
+    norm before the residual add (``bn3``, ``bn2``, ``bn2``) is zeroed here.
     """
-    from timm.models._efficientnet_blocks import DepthwiseSeparableConv, InvertedResidual
+    from timm.models._efficientnet_blocks import (
+        DepthwiseSeparableConv,
+        EdgeResidual,
+        InvertedResidual,
+    )
 
     changed = 0
     for block in network.modules():
@@ -116,7 +120,7 @@ def zero_init_last(network: nn.Module) -> int:
             block.zero_init_last()
         elif isinstance(block, InvertedResidual) and block.has_skip:
             nn.init.zeros_(block.bn3.weight)
-        elif isinstance(block, DepthwiseSeparableConv) and block.has_skip:
+        elif isinstance(block, (DepthwiseSeparableConv, EdgeResidual)) and block.has_skip:
             nn.init.zeros_(block.bn2.weight)
         else:
             continue

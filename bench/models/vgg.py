@@ -1,9 +1,15 @@
-"""Plain VGG networks: stages of 3x3 conv + BN + ReLU, max-pool between stages.
+"""VGG networks: stages of 3x3 conv + BN + ReLU, max-pool between stages.
 
 Built from timm's ``ConvNormAct`` block. The head is global average pooling
 and one linear layer (optionally a hidden layer of ``head_width``) instead of
 VGG's 4096-wide classifier, so that MACs and parameters sit in the
 convolutions being scaled, as in the VGG-11 -> 19 progression.
+
+``residual: true`` adds each conv's input to its output wherever the shapes
+agree (every conv of a stage but its first), with the conv's norm zeroed at
+initialisation so that it starts as the identity: a plain stack stops
+training well a little beyond VGG-19's depth, and depth scaling stacks many
+more convs than that (``depth`` at phi 2 quadruples them).
 """
 
 from __future__ import annotations
@@ -16,16 +22,41 @@ from bench.models import Arch
 from bench.schema import ModelConfig
 
 
+class VGGConfig(ModelConfig):
+    """VGGs: whether the convs after a stage's first are residual."""
+
+    residual: bool = False
+    """Add each conv's input to its output where shapes agree (every conv of a stage but its
+    first), the conv starting as the identity: deep stacks then train as ResNets do."""
+
+
+class Residual(nn.Module):
+    """``x + conv(x)``: one conv made residual, its norm zeroed by :meth:`zero_init_last`."""
+
+    def __init__(self, conv: ConvNormAct) -> None:
+        super().__init__()
+        self.conv = conv
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv(x)
+
+    def zero_init_last(self) -> None:
+        nn.init.zeros_(self.conv.bn.weight)
+
+
 class VGG(nn.Module):
     """``stages[i]`` holds only the convs of stage ``i``; pooling sits between stages."""
 
-    def __init__(self, arch: Arch, num_classes: int, drop_rate: float = 0.0) -> None:
+    def __init__(
+        self, arch: Arch, num_classes: int, drop_rate: float = 0.0, residual: bool = False
+    ) -> None:
         super().__init__()
         stages, in_ch = [], 3
         for n, width in zip(arch.depths, arch.widths, strict=True):
-            convs = []
+            convs: list[nn.Module] = []
             for _ in range(n):
-                convs.append(ConvNormAct(in_ch, width, kernel_size=3, act_layer=nn.ReLU))
+                conv = ConvNormAct(in_ch, width, kernel_size=3, act_layer=nn.ReLU)
+                convs.append(Residual(conv) if residual and in_ch == width else conv)
                 in_ch = width
             stages.append(nn.Sequential(*convs))
         self.stages = nn.ModuleList(stages)
@@ -43,6 +74,6 @@ class VGG(nn.Module):
         return self.head(x)
 
 
-def build(arch: Arch, model: ModelConfig, num_classes: int) -> nn.Module:
+def build(arch: Arch, model: VGGConfig, num_classes: int) -> nn.Module:
     """A VGG with ``arch.depths[i]`` convs of ``arch.widths[i]`` channels in stage ``i``."""
-    return VGG(arch, num_classes, drop_rate=model.drop_rate)
+    return VGG(arch, num_classes, drop_rate=model.drop_rate, residual=model.residual)

@@ -47,8 +47,10 @@ def training_key(point: Point) -> str:
     streamed and the normalisation), the recipe's learning keys, the
     precision, whether batch norm saw per-process slices of the batch (DDP
     without sync_bn), the number of steps, the seed, and the versions that
-    change learning (:func:`~bench.train.provenance.learning_versions`). How a
-    point is watched (logging, checkpoints, evaluation batch) is not part of it.
+    change learning (:func:`~bench.train.provenance.learning_versions`), and
+    whether the final evaluation averages mirrored images (``eval.flip``: the
+    shared outcome's top-1 depends on it). How a point is watched (logging,
+    checkpoints, evaluation batch, the learning curve's share) is not part of it.
     """
     config = point.config
     split_bn = point.dist.world > 1 and not resolve_auto(config.train.sync_bn, True)
@@ -59,6 +61,7 @@ def training_key(point: Point) -> str:
         "data": point.data.identity,
         "preprocessing": preprocessing(point.data, Preprocess.of(config.data)),
         "recipe": {k: getattr(config.train, k) for k in config.train.LEARNING},
+        "evaluation": {"flip": config.eval.flip},  # what the outcome's top-1 measures
         "bf16": point.amp,
         "bn_statistics": "per process" if split_bn else "global batch",
         "steps": point.budget.steps,

@@ -101,16 +101,21 @@ def autocast_for(device: torch.device, amp: bool) -> Callable[[], AbstractContex
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, batches: Any, autocast: Callable) -> tuple[float, float]:
-    """Top-1 and top-5 accuracy (fractions) over every held-out batch."""
+def evaluate(
+    model: nn.Module, batches: Any, autocast: Callable, flip: bool = False
+) -> tuple[float, float]:
+    """Top-1 and top-5 accuracy (fractions) over every held-out batch; with ``flip``, of the
+    mean of each image's and its mirror image's softmax (``eval.flip``)."""
     model.eval()
     correct1 = torch.zeros((), dtype=torch.long, device=batches.device)
     correct5 = torch.zeros((), dtype=torch.long, device=batches.device)
     seen = 0
     for x, y in batches.epoch(0):
         with autocast():
-            logits = model(x)
-        top = logits.topk(min(5, logits.shape[1]), dim=1).indices
+            scores = model(x)
+            if flip:
+                scores = scores.float().softmax(dim=1) + model(x.flip(-1)).float().softmax(dim=1)
+        top = scores.topk(min(5, scores.shape[1]), dim=1).indices
         hits = top == y[:, None]
         correct1 += hits[:, 0].sum()
         correct5 += hits.any(dim=1).sum()

@@ -66,10 +66,15 @@ def inference_cost(point: Point, net: Network, outcome: Outcome) -> dict[str, An
     return {k: run[k] for k in ("latency_ms", "inference_images_per_sec")}
 
 
-def held_out_evaluations(point: Point, net: Network, outcome: Outcome) -> dict[str, Any]:
-    """Top-1 at every side of ``eval.test_scales`` (bench.train.test_resolution) on the test
-    split and, with ``data.val_fraction``, on the validation split too (where the best side is
-    chosen), for a point that trained (main process)."""
+def held_out_evaluations(
+    point: Point, net: Network, outcome: Outcome, test_batches: Any
+) -> dict[str, Any]:
+    """The final evaluations of a point that trained (main process): top-1 and top-5 on every
+    image of ``test_batches`` (the test split at the training side), top-1 at every side of
+    ``eval.test_scales`` (bench.train.test_resolution) and, with ``data.val_fraction``, on the
+    validation split too (where the best side is chosen); each image and its mirror averaged
+    when ``eval.flip``. The learning curve (``outcome.history``) saw only ``eval.curve_images``
+    of the test images, without flipping."""
     if not (point.dist.is_main and outcome.status == "ok"):
         return {}
     tic = time.perf_counter()
@@ -77,6 +82,9 @@ def held_out_evaluations(point: Point, net: Network, outcome: Outcome) -> dict[s
     preprocess, batch = Preprocess.of(config.data), config.train.eval_batch_size
     autocast = autocast_for(device, point.amp)
     resolution = point.planned.candidate.resolution
+
+    def score(batches: Any) -> tuple[float, float]:
+        return evaluate(net.eval_model, batches, autocast, config.eval.flip)
 
     def batches(side: int, split: Any = None) -> Any:
         spec = BatchSpec(side, batch, device, False, 0, preprocess=preprocess,
@@ -86,13 +94,14 @@ def held_out_evaluations(point: Point, net: Network, outcome: Outcome) -> dict[s
     def by_side(top1: float, split: Any = None) -> dict[str, float]:
         return top1_by_side(net.eval_model, resolution, config.eval.test_scales,
                             config.model.min_resolution, top1, lambda side: batches(side, split),
-                            lambda m, b: evaluate(m, b, autocast))  # fmt: skip
+                            lambda m, b: score(b))  # fmt: skip
 
-    out: dict[str, Any] = {"top1_by_test_resolution": by_side(outcome.top1)}
+    top1, top5 = score(test_batches)
+    out: dict[str, Any] = {"top1": top1, "top5": top5, "top1_by_test_resolution": by_side(top1)}
     outcome.timings["test_resolutions"] = time.perf_counter() - tic
     if data.val is not None:
         tic = time.perf_counter()
-        out["val_top1"] = evaluate(net.eval_model, batches(resolution, data.val), autocast)[0]
+        out["val_top1"] = score(batches(resolution, data.val))[0]
         out["val_top1_by_test_resolution"] = by_side(out["val_top1"], data.val)
         outcome.timings["validation"] = time.perf_counter() - tic
     return out

@@ -28,7 +28,7 @@ from bench.config.compose import hydra_job
 from bench.config.validate import validate
 from bench.data import load_data
 from bench.data.batches import BatchSpec, Preprocess
-from bench.data.inputs import make_batches
+from bench.data.inputs import FirstImages, make_batches
 from bench.errors import UserError, fail
 from bench.hardware import distributed as ddp
 from bench.hardware.device import device_info, prepare, resolve_device, traits
@@ -237,9 +237,11 @@ def train(
                   dist.is_main, partial(ddp.average, d=dist), guard)  # fmt: skip
     with PeakMemory(point.device) as peak:
         state = new_state(net.model, config.train, point.budget, net.eval_model)
-        outcome = fit(state, train_b, test_b, point.budget, setup)
+        curve = FirstImages(test_b, config.eval.curve_images)
+        outcome = fit(state, train_b, curve, point.budget, setup)
     ddp.barrier(dist)
-    measured = {**inference_cost(point, net, outcome), **held_out_evaluations(point, net, outcome)}
+    measured = {**inference_cost(point, net, outcome),
+                **held_out_evaluations(point, net, outcome, test_b)}  # fmt: skip
     outcome = replace(outcome, **measured, peak_memory_mb=peak.mb,
                       compiled=net.compiled, channels_last=net.channels_last, amp=point.amp,
                       sync_bn=net.sync_bn, device=device_info(point.device, dist.world),

@@ -36,4 +36,4 @@ def test_cpu_preset_trains_a_point_on_a_class_folder_tree(compose, tmp_path):
 
 def test_the_regime_map_preset_composes_onto_the_defaults(compose):
     cfg = compose("experiment=regime_map")
-    assert cfg.model.name == "tiny" and cfg.data.name == "shapes"
+    assert cfg.model.name == "vgg_tiny" and cfg.data.name == "shapes"

@@ -97,10 +97,10 @@ def test_family_keys_are_checked_by_the_builders_config(config):
     from bench.errors import UserError
     from bench.models import model_schema
     from bench.models.efficientnet import EfficientNetConfig
-    from bench.schema import ModelConfig
+    from bench.models.vgg import VGGConfig
 
     assert model_schema({"builder": "bench.models.efficientnet.build"}) is EfficientNetConfig
-    assert model_schema({"builder": "bench.models.vgg.build"}) is ModelConfig
+    assert model_schema({"builder": "bench.models.vgg.build"}) is VGGConfig
     with pytest.raises(UserError, match="model.block='wide' must be 'basic' or 'bottleneck'"):
         config("model=resnet18", "model.block=wide")
     with pytest.raises(UserError, match="blocks must list one template per stage"):
@@ -109,8 +109,8 @@ def test_family_keys_are_checked_by_the_builders_config(config):
         config("model=vgg11", "+model.act=relu")
 
 
-def _real(config, model, zero_init_last):
-    cfg = config(f"model={model}", f"model.zero_init_last={zero_init_last}").model
+def _real_with(config, model, zero_init_last, keys=()):
+    cfg = config(f"model={model}", f"model.zero_init_last={zero_init_last}", *keys).model
     torch.manual_seed(0)
     return build_model(cfg, scale_arch(cfg, Scale()), 10).eval()
 
@@ -120,18 +120,31 @@ def _in_channels(block):
 
 
 def _residual_blocks(net):
-    from timm.models._efficientnet_blocks import DepthwiseSeparableConv, InvertedResidual
+    from timm.models._efficientnet_blocks import (
+        DepthwiseSeparableConv,
+        EdgeResidual,
+        InvertedResidual,
+    )
     from timm.models.resnet import BasicBlock
 
+    from bench.models.vgg import Residual
+
+    mbconvs = InvertedResidual | DepthwiseSeparableConv | EdgeResidual
     for m in net.modules():
-        mbconv = isinstance(m, InvertedResidual | DepthwiseSeparableConv) and m.has_skip
-        if mbconv or (isinstance(m, BasicBlock) and m.downsample is None):
+        mbconv = isinstance(m, mbconvs) and m.has_skip
+        if mbconv or isinstance(m, Residual) or (isinstance(m, BasicBlock) and not m.downsample):
             yield m
 
 
-@pytest.mark.parametrize("model", ["tiny", "mobilenetv3_large", "resnet18"])
+FUSED = ("model.blocks=[er_k3_s1_e1,er_k3_s2_e2,er_k3_s2_e2,er_k3_s1_e2]", "model.act=relu")
+
+
+@pytest.mark.parametrize(
+    "model", ["tiny", "mobilenetv3_large", "resnet18", "vgg_tiny", ("tiny", *FUSED)]
+)
 def test_zero_init_last_starts_every_residual_block_as_the_identity(config, model):
-    net = _real(config, model, True)
+    model, *keys = (model,) if isinstance(model, str) else model
+    net = _real_with(config, model, True, keys)
     blocks = list(_residual_blocks(net))
     assert blocks
     for block in blocks:
@@ -139,7 +152,19 @@ def test_zero_init_last_starts_every_residual_block_as_the_identity(config, mode
         if type(block).__name__ == "BasicBlock":
             x = x.relu()  # its input is a ReLU's output; its own last act is a ReLU
         assert torch.allclose(block(x), x, atol=1e-6)
-    plain = _real(config, model, False)
+    plain = _real_with(config, model, False, keys)
     block = next(iter(_residual_blocks(plain)))
     x = torch.randn(2, _in_channels(block), 8, 8).relu()
     assert not torch.allclose(block(x), x, atol=1e-3)
+
+
+def test_a_plain_vgg_has_no_residual_convs_and_the_residual_one_skips_all_but_the_first(config):
+    from bench.models.vgg import Residual
+
+    plain = _real_with(config, "vgg11", True)
+    assert not any(isinstance(m, Residual) for m in plain.modules())
+    net = _real_with(config, "vgg_tiny", True)
+    assert [len(stage) for stage in net.stages] == [1, 2, 2, 3]  # 0.45 x (2, 3, 4, 5), ceil
+    for stage in net.stages:
+        assert not isinstance(stage[0], Residual)  # it changes the channels
+        assert all(isinstance(conv, Residual) for conv in stage[1:])

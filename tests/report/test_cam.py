@@ -69,7 +69,7 @@ def test_grid_has_the_baseline_and_each_strategy_at_the_top_level(sweep, tmp_pat
     assert [p.name for p in paths] == ["cam.png", "cam.pdf", "cam.txt"]
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert paths[1].read_bytes()[:5] == b"%PDF-"
-    assert "Grad-CAM of the predicted class at blocks.3" in paths[2].read_text()
+    assert "Grad-CAM of the predicted class at stages.3" in paths[2].read_text()
 
     fig = draw_cam(sweep, images=3)
     try:
@@ -85,7 +85,7 @@ def test_grid_has_the_baseline_and_each_strategy_at_the_top_level(sweep, tmp_pat
         truths = [ax.get_ylabel().split("\n")[0] for ax in column(fig, 0)]
         assert len(set(truths)) == 3  # three classes
         assert all(ax.get_xlabel()[0] in "✓✗" for ax in cells(fig))
-        assert "blocks.3" in fig.get_suptitle()  # tiny has four stages
+        assert "stages.3" in fig.get_suptitle()  # vgg_tiny has four stages
     finally:
         plt.close(fig)
 

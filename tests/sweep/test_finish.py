@@ -66,7 +66,7 @@ def test_help_is_the_projects_page():
     out = proc.stdout
     assert "python -m bench.run -m strategy=depth,width,compound" in out
     assert "strategy: compound, depth, fast, linear, resolution, uniform, width" in out
-    assert "model: " in out and "tiny" in out and "data: " in out
+    assert "model: " in out and "vgg_tiny" in out and "data: " in out
     assert "train.epochs" in out and "docs/config.md" in out
 
 

@@ -135,3 +135,31 @@ def test_grad_clip_bounds_every_step(config, tmp_path):
 
     assert moved(grad_clip=1e-9) < 1e-6  # 16 steps of lr x 1e-9, with momentum
     assert moved() > 1e-2
+
+
+class Mirrored(nn.Module):
+    """Logits that tell a mirror image from the original: class 0 when the left half is the
+    brighter, class 1 otherwise, by a margin of their difference."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        half = x.shape[-1] // 2
+        left, right = x[..., :half].mean((1, 2, 3)), x[..., half:].mean((1, 2, 3))
+        return torch.stack([left - right, 2 * (right - left) + 0.5], dim=1)
+
+
+def test_flip_averages_each_images_and_its_mirror_images_softmax():
+    from bench.train.loop import evaluate
+
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (40, 3, 8, 8), dtype=torch.uint8, generator=g)
+    stats = {"mean": (0.5,) * 3, "std": (0.25,) * 3, "device": CPU, "seed": 0}
+    batches = DeviceBatches(ImageSet(images, torch.zeros(40, dtype=torch.long)),
+                            BatchSpec(8, 16, train=False, **stats))  # fmt: skip
+    model, none = Mirrored(), lambda: torch.autocast("cpu", enabled=False)
+    x = torch.cat([x for x, _ in batches.epoch(0)])
+    plain = (model(x).argmax(1) == 0).float().mean().item()
+    both = model(x).softmax(1) + model(x.flip(-1)).softmax(1)
+    flipped = (both.argmax(1) == 0).float().mean().item()
+    assert plain != flipped  # the mirror changes some answers
+    assert evaluate(model, batches, none)[0] == pytest.approx(plain)
+    assert evaluate(model, batches, none, flip=True)[0] == pytest.approx(flipped)

@@ -31,10 +31,15 @@ def test_one_point_learns_and_records_everything(compose, tmp_path):
         "logger.mode=disabled",
         "strategy=width",
         "phi=1",
+        "eval.test_scales=[1,1.15,1.3]",
+        "eval.curve_images=100",
     )
     result = run_point(cfg)
     assert result["status"] == "ok", result.get("reason")
     assert list(result)[:16] == list(INTERFACE)
+    # the learning curve evaluates the first 100 test images, the final top-1 all 512
+    assert all(h["top1"] * 100 == pytest.approx(round(h["top1"] * 100)) for h in result["history"])
+    assert result["top1"] * 512 == pytest.approx(round(result["top1"] * 512))
     assert set(result) == set(PointResult().to_json())  # every key of the one record
     history = result["history"]
     assert [round(h["epoch"]) for h in history] == [1, 2, 3]
@@ -56,7 +61,7 @@ def test_one_point_learns_and_records_everything(compose, tmp_path):
     assert result["amp"] is False  # train.amp=auto: bf16 on CUDA only
     assert result["channels_last"] is True  # train.channels_last=auto: on, CPU included
     assert 0 < result["timings"]["first_step"] < result["timings"]["train"]
-    by_side = result["top1_by_test_resolution"]  # eval.test_scales' default [1, 1.15, 1.3]
+    by_side = result["top1_by_test_resolution"]  # eval.test_scales=[1,1.15,1.3]
     assert list(by_side) == ["40", "48", "52"] and by_side["40"] == result["top1"]
     assert result["val_top1_by_test_resolution"] is None  # no validation split: no choice
     assert result["best_test_resolution"] is None and result["top1_at_best_test_resolution"] is None
@@ -141,6 +146,8 @@ def test_training_key_lists_what_decides_learning(config, tmp_path):
     assert key("seed=1") != base
     assert key("data.seed=1") != base  # other images
     assert key("model.drop_rate=0.2") != base
+    assert key("eval.curve_images=50") == base  # how the curve is watched
+    assert key("eval.flip=false") != base  # what the shared outcome's top-1 measures
 
 
 def test_every_train_key_is_learning_or_watching():
@@ -210,9 +217,10 @@ def test_compile_trains_a_compiled_graph_on_cpu_and_records_its_cost(compose, sm
 
 
 def test_scaled_regularization_is_used_and_recorded(compose, small):
-    fixed = run_point(compose(*small, "strategy=width", "phi=1"))
+    tiny = (*small, "model=tiny", "strategy=width", "phi=1")
+    fixed = run_point(compose(*tiny))
     assert fixed["drop_rate"] == 0.1 and fixed["drop_path_rate"] == 0.0  # tiny's own
-    scaled = run_point(compose(*small, "strategy=width", "phi=1", "train.regularization=scaled"))
+    scaled = run_point(compose(*tiny, "train.regularization=scaled"))
     assert scaled["drop_rate"] == pytest.approx(0.1 + SLOPE * math.log2(scaled["macs"] /
                                                 scaled["target_macs"] * 2), abs=1e-3)  # fmt: skip
     assert scaled["config"]["model"]["drop_rate"] == scaled["drop_rate"]
