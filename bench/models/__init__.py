@@ -108,7 +108,7 @@ def zero_init_last(network: nn.Module) -> int:
     fused-MBConv and depthwise-separable blocks have no such method, so their
     norm before the residual add (``bn3``, ``bn2``, ``bn2``) is zeroed here.
     """
-    from timm.models._efficientnet_blocks import (
+    from bench.models.timm_private import (
         DepthwiseSeparableConv,
         EdgeResidual,
         InvertedResidual,
