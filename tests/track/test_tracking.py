@@ -222,11 +222,23 @@ def killed_and_resumed(tmp_path_factory):
             proc.wait()
     (killed,) = (runs / "wb" / "wandb").glob("offline-run-*")
     (log,) = killed.glob("*.wandb")  # what wandb-core wrote: it stops when it sees its parent die
-    time.sleep(3)
+    settled(log)
     empty = log.stat().st_size == 7  # the file header only: its buffer never reached the disk
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     assert again.returncode == 0, again.stderr[-3000:]
     return runs, killed, empty
+
+
+def settled(path: Path, timeout: float = 60.0) -> None:
+    """Return once ``path``'s size has stayed the same over five reads 0.2 s apart: wandb-core
+    writes until it notices its parent died, and no event tells us when that is."""
+    deadline, sizes = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:
+        sizes = [*sizes[-4:], path.stat().st_size]
+        if len(sizes) == 5 and len(set(sizes)) == 1:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{path} kept growing for {timeout:.0f} s")
 
 
 def wait_for(find, timeout: float = 300.0):

@@ -227,6 +227,19 @@ def test_scaled_regularization_is_used_and_recorded(compose, small):
     assert scaled["point_key"] != fixed["point_key"]  # a different recipe, a different training
 
 
-def test_gradient_clipping_is_part_of_the_recipe(compose, small):
+def test_gradient_clipping_bounds_every_steps_gradient(compose, small, monkeypatch):
+    real, seen = torch.nn.utils.clip_grad_norm_, []
+
+    def spy(parameters, max_norm, *args, **kwargs):
+        parameters = [p for p in parameters if p.grad is not None]
+        before = real(parameters, max_norm, *args, **kwargs)
+        after = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in parameters]))
+        seen.append((max_norm, float(before), float(after)))
+        return before
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", spy)
     result = run_point(compose(*small, "train.grad_clip=0.5"))
     assert result["status"] == "ok" and result["config"]["train"]["grad_clip"] == 0.5
+    assert len(seen) == result["steps"] > 0  # once per optimiser step
+    assert all(clip == 0.5 and after <= 0.5 * 1.001 for clip, _, after in seen)
+    assert any(before > 0.5 for _, before, _ in seen)  # the bound did bite
