@@ -3,13 +3,13 @@
 Budgets along the training-FLOPs axis are :func:`budget_steps`: values within
 :data:`SAME_BUDGET` of each other are one budget (the points planned for one budget
 differ by their networks' rounding, up to ``plan.tolerance``). At each budget every
-*series* (a strategy, or the phi = 0 baseline trained longer: :mod:`bench.report.frontier`)
+*series* (a strategy, or the phi = 0 baseline trained longer: :mod:`bench.analysis.frontier`)
 offers its best level so far (highest mean top-1 among its levels of at most that
 compute); the series whose best is highest *leads by mean* (a tie keeps the previous
 leader).
 
 A lead is *decided* only by a paired test: the leading levels of every series at
-that budget go through :func:`bench.report.decide.decisions` as the strategies of one
+that budget go through :func:`bench.analysis.decide.decisions` as the strategies of one
 level (paired by seed, Holm over the budget's comparisons, ``decide.confidence``
 split over the sweep's looks). This assumes what decide assumes (paired differences
 roughly normal, seeds independent) and more: a seed pairs points of different
@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.report.decide import decisions, winners
-from bench.report.levels import strategy_order
+from bench.analysis.decide import decisions, winners
+from bench.analysis.levels import strategy_order
 from bench.schema import Decide
 
 BASELINE = "baseline"  # the series of the phi = 0 levels
@@ -106,7 +106,7 @@ def leader_steps(
     """Per budget (:func:`budget_steps`): ``first``, ``last``, ``leader`` by mean and its
     ``previous``, ``best`` (each series' best level so far), ``decisions`` (decide's rows for
     them) and ``decided`` (the leader wins every comparison). ``points``: the frontier's ok
-    points with their ``series`` (:func:`bench.report.frontier.series_points`)."""
+    points with their ``series`` (:func:`bench.analysis.frontier.series_points`)."""
     steps, leader = [], None
     for first, last in budget_steps(levels["train_flops"]):
         best = best_levels(levels, last)

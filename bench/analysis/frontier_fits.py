@@ -1,9 +1,9 @@
 """Saturating fits of each strategy's compute envelope, judged by predicting a held-out budget.
 
-Per strategy, ``err = E + a * C^-b`` over its envelope (:mod:`bench.report.frontier`;
+Per strategy, ``err = E + a * C^-b`` over its envelope (:mod:`bench.analysis.frontier`;
 C the training FLOPs, err = 1 - top-1, E the irreducible error bounded to
 [0, 1], b to [0, 10]); the phi = 0 baseline at each budget is a level of every
-strategy's fit (phi 0 is where every strategy starts, as in :mod:`bench.report.fits`),
+strategy's fit (phi 0 is where every strategy starts, as in :mod:`bench.analysis.fits`),
 though the frontier keeps it as its own series. A fit that only describes the
 points it saw says little (Alabdulmohsin et al. 2022 judge scaling laws by
 extrapolation), so each strategy is refitted without the largest budget and
@@ -11,32 +11,30 @@ asked to predict the best top-1 it measured there: ``abs_error`` is how far off 
 With several seeds, E and b get 95 % bootstrap intervals (seeds resampled
 within each level). Too few points for a fit is said in the row's ``note``.
 
-``flags`` (:mod:`bench.report.fit_flags`): the flags of the strategy's and the
+``flags`` (:mod:`bench.analysis.fit_flags`): the flags of the strategy's and the
 baseline's ok points ("2 still improving"), then the fit's: E or b at a bound, as
 many or fewer distinct envelope points than the law's 3 parameters, bootstrap
 resamples that could not be fitted ("12 of 200 resamples failed"; their count is
 ``resamples_failed``, the fitted ones ``n_resamples``), and the same for the
 held-out fit ("held-out fit: E at its bound 0, 3 distinct points for 3 parameters").
 
-Writes ``tables/frontier_fits.csv``.
+:func:`bench.report.frontier_fits.write_frontier_fits` writes ``tables/frontier_fits.csv``.
 """
 
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from bench.report.budgets import budget_order
-from bench.report.fit_flags import at_bounds, failed_resamples, join, too_few_points
-from bench.report.flags import flag_text
-from bench.report.frontier import envelope_index, series_points
-from bench.report.frontier_leaders import BASELINE
-from bench.report.levels import strategy_order
-from bench.store import atomic_write_text
+from bench.analysis.budgets import budget_order
+from bench.analysis.fit_flags import at_bounds, failed_resamples, join, too_few_points
+from bench.analysis.flags import flag_text
+from bench.analysis.frontier import envelope_index, series_points
+from bench.analysis.frontier_leaders import BASELINE
+from bench.analysis.levels import strategy_order
 
 FIT_COLUMNS = [
     "strategy", "E", "a", "b", "predicted_top1", "measured_top1", "abs_error", "n_points",
@@ -185,13 +183,6 @@ def fit_frontier(
         rows.append(fit_strategy(levels[levels["strategy"].isin(mine)],
                                  ok[ok["strategy"].isin(mine)], held_out, label))  # fmt: skip
     return pd.DataFrame(rows, columns=FIT_COLUMNS)
-
-
-def write_frontier_fits(table: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
-    """Write tables/frontier_fits.csv under ``out_dir``."""
-    path = Path(out_dir) / "tables" / "frontier_fits.csv"
-    atomic_write_text(path, table.to_csv(index=False))
-    return {"frontier_fits_csv": path}
 
 
 def fit_lines(table: pd.DataFrame) -> list[str]:

@@ -84,7 +84,7 @@ df(n))) * sd / sqrt(n) <= margin, where df(n) grows by K - 1 a seed for a pair
 (by 1 for a baseline row): the t-approximation of a paired t-test's power; it
 trusts ``sd``.
 
-``flags``: the learning and MAC flags (:data:`bench.report.flags.FLAGS`) of
+``flags``: the learning and MAC flags (:data:`bench.analysis.flags.FLAGS`) of
 the points a row compares, counted ("1 still improving"): a verdict between
 flagged points is about them as they stand.
 """
@@ -100,8 +100,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.report.flags import FLAGS, flagged
-from bench.report.levels import strategy_order, with_sweep
+from bench.analysis.flags import FLAGS, flagged
+from bench.analysis.levels import strategy_order, with_sweep
 from bench.schema import Decide
 from bench.store import read_json_or_none
 

@@ -24,7 +24,7 @@ are strongly correlated; their intervals are marginal.
 ``flops_to_match_best``: how many times the baseline's MACs a strategy needs, on its own fit,
 to reach the top-1 the best strategy reaches at the sweep's largest phi. Best = highest mean
 top-1 over ok rows at the largest phi with ok rows (ties: first in
-:func:`bench.report.levels.strategy_order`), target ``e* = 1 - that mean``; baseline MACs =
+:func:`bench.analysis.levels.strategy_order`), target ``e* = 1 - that mean``; baseline MACs =
 mean MACs of the phi=0 ok rows. ``a M**(-b) = e*`` gives ``M = (a / e*)**(1/b)``; reported is
 ``M / baseline MACs``, ``inf`` when ``b <= 0`` or there is no fit, NaN without an ok baseline.
 The best strategy gets its own fit's answer (near ``2**phi_max``, not forced). In a resample
@@ -33,7 +33,7 @@ levels, for a strategy well behind the best far past its largest level, where no
 power law still holds: read it, and its interval, as an order of magnitude.
 
 ``resamples_failed``: resamples that could not be fitted (fewer than 2 distinct MAC values
-drawn), out of :data:`N_RESAMPLES`. ``flags`` (:mod:`bench.report.fit_flags`): the flags of the
+drawn), out of :data:`N_RESAMPLES`. ``flags`` (:mod:`bench.analysis.fit_flags`): the flags of the
 points a strategy's fit rests on (its ok points past phi 0 and the baseline's, one per seed:
 "2 still improving"), then the fit's own: as many or fewer distinct MAC values than the law's 2
 parameters (the line passes through them), resamples that failed. The power law has no bounds,
@@ -42,17 +42,15 @@ so nothing is at one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.lines import Line2D
 from scipy.stats import linregress
 
-from bench.report.fit_flags import failed_resamples, join, too_few_points
-from bench.report.flags import flag_text
-from bench.report.levels import strategy_order
+from bench.analysis.fit_flags import failed_resamples, join, too_few_points
+from bench.analysis.flags import flag_text
+from bench.analysis.levels import strategy_order
 
 N_RESAMPLES = 2000
 RNG_SEED = 0
@@ -217,33 +215,3 @@ def _bounds(name: str, values: np.ndarray) -> dict[str, float]:
     tail = (1 - LEVEL) / 2
     low, high = np.quantile(values, [tail, 1 - tail], method="inverted_cdf")
     return {f"{name}_low": float(low), f"{name}_high": float(high)}
-
-
-# ---------------------------------------------------------------- figure
-
-
-_LINE = {"linestyle": (0, (4, 2)), "linewidth": 0.8, "alpha": 0.9, "marker": "", "zorder": 2}
-
-
-def draw_fit_lines(
-    ax: Axes,
-    fits: pd.DataFrame,
-    colors: Mapping[str, object],
-    x_range: Sequence[float],
-    points: int = 200,
-) -> list[Line2D]:
-    """Each fitted strategy's curve, top-1 % = 100 (1 - a M**-b), thin and dashed, on ``ax``.
-
-    ``ax`` has MACs on x (log scale) and top-1 in % on y; ``x_range`` is (low, high) MACs.
-    The style is set here, not read from rcParams, so the lines look alike in any figure. The
-    lines stay out of the axes' data limits (an extrapolated fit must not stretch the view of
-    the data) and are cut below 0 %; legends skip them. Unfitted strategies draw nothing.
-    """
-    macs = np.geomspace(float(x_range[0]), float(x_range[1]), points)
-    lines = []
-    for row in fits.dropna(subset=["a", "b"]).itertuples():
-        top1 = 100 * (1 - row.a * macs ** (-row.b))
-        color, label = colors.get(row.strategy, "0.4"), f"_fit {row.strategy}"
-        line = Line2D(macs, np.where(top1 >= 0, top1, np.nan), color=color, label=label, **_LINE)
-        lines.append(ax.add_artist(line))  # add_line would grow the data limits
-    return lines

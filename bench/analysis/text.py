@@ -11,7 +11,7 @@ import math
 
 import pandas as pd
 
-# What each interval kind (bench.report.stats.seed_interval) is called in captions and headers.
+# What each interval kind (bench.analysis.stats.seed_interval) is called in captions and headers.
 INTERVAL_NAMES = {
     "t95": "95% t-interval of the mean",
     "sd": "mean ± 1 SD",

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.report.text import budget_label
+from bench.analysis.text import budget_label
 from bench.schema import Train
 
 # Config keys that never decide what a point learns, or differ per point by design.

@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from bench.analysis.levels import strategy_order
 from bench.errors import UserError
-from bench.report.levels import strategy_order
 from bench.store import NOT_POINTS, atomic_write_text, is_point_folder
 from bench.train.record import csv_columns, csv_row, int_columns
 
@@ -171,7 +171,7 @@ def select_strategies(table: pd.DataFrame, strategies: list[str] | None) -> pd.D
 def at_test_resolution(table: pd.DataFrame, which: str) -> pd.DataFrame:
     """The table with ``top1`` at each point's best test side when ``which`` is ``best``
     (``plot.test_resolution``); ``top1_tested_at`` says so, for the captions
-    (:func:`bench.report.text.describe_budget`).
+    (:func:`bench.analysis.text.describe_budget`).
 
     The side is the one chosen on the validation split
     (``val_top1_at_best_test_resolution`` holds the top-1 that chose it) and ``top1`` is the

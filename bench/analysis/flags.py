@@ -3,13 +3,14 @@
 A top-1 on a scaling curve is a finding only when the point finished learning
 (``still_improving`` false), learned at all (``above_chance`` true) and sits
 where the plan put it (``within_tolerance`` true); :mod:`bench.train.diagnostics`
-decides each flag. The report never hides such a point, it marks it:
+decides each flag. This module says which points and levels carry which flag, as data and
+in words; the report never hides such a point, it marks it:
 
 - figures: an overlay in ink on the level's marker, one shape per kind, so it
   reads in greyscale and without colour vision: an open ring around the
   marker (still improving), a "?" above left (not above chance), a "↔" above
   right (off its MAC target: its x is not where the budget level is); each
-  kind present gets a legend entry;
+  kind present gets a legend entry (drawn by :mod:`bench.report.flags`);
 - tables: a footnote mark in the top-1 cell (†, ‡, §), explained in the
   caption; tables that list points or fits rather than levels carry the
   counts in words (:func:`flag_text`: "2 still improving; 1 off MAC target").
@@ -25,20 +26,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib.transforms as mtransforms
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.lines import Line2D
 
 from bench.train.diagnostics import parse_flag
-
-INK = "0.15"
 
 
 @dataclass(frozen=True)
 class Flag:
-    """One kind of problem: where it is recorded, how it is counted, drawn and footnoted."""
+    """One kind of problem: where it is recorded, how it is counted, named and footnoted (how
+    it is drawn is :data:`bench.report.flags.OVERLAYS`')."""
 
     key: str  # the result's field
     bad: bool  # the value that flags a point
@@ -46,21 +43,15 @@ class Flag:
     label: str  # legend entry
     mark: str  # table footnote mark
     note: str  # the mark's meaning, for a table caption
-    marker: str
-    size: float
-    offset: tuple[float, float]  # points from the level's marker
 
 
 FLAGS = (
     Flag("still_improving", True, "n_improving", "still improving", "†",
-         "a seed was still improving when its budget ended (more epochs may reorder)",
-         "o", 8.5, (0.0, 0.0)),
+         "a seed was still improving when its budget ended (more epochs may reorder)"),
     Flag("above_chance", False, "n_chance", "not above chance", "‡",
-         "a seed's top-1 is not above chance (it did not learn)",
-         "$?$", 6.0, (-4.5, 5.5)),
+         "a seed's top-1 is not above chance (it did not learn)"),
     Flag("within_tolerance", False, "n_off_target", "off MAC target", "§",
-         "a seed is off its MAC target beyond plan.tolerance",
-         r"$\leftrightarrow$", 7.0, (4.5, 5.5)),
+         "a seed is off its MAC target beyond plan.tolerance"),
 )  # fmt: skip
 COUNTS = tuple(f.count for f in FLAGS)
 
@@ -103,53 +94,6 @@ def table_note(levels: pd.DataFrame) -> str:
     """The caption's legend of the marks that appear, e.g. "† a seed was ...; § ..."."""
     present = [f for f in FLAGS if f.count in levels and (levels[f.count] > 0).any()]
     return "; ".join(f"{f.mark} {f.note}" for f in present)
-
-
-def draw_flags(ax: Axes, levels: pd.DataFrame, column: str, y: str = "top1_mean") -> set[str]:
-    """Overlay every flagged level's marker at (``column``, 100 x ``y``) on ``ax``.
-
-    Returns the labels of the kinds drawn, for :func:`legend_handles`.
-    """
-    drawn = set()
-    for flag in FLAGS:
-        if flag.count not in levels:
-            continue
-        rows = levels[(levels[flag.count] > 0) & levels[column].notna() & levels[y].notna()]
-        if rows.empty:
-            continue
-        dx, dy = flag.offset
-        shift = mtransforms.ScaledTranslation(dx / 72, dy / 72, ax.figure.dpi_scale_trans)
-        ax.plot(
-            rows[column].to_numpy(float),
-            100 * rows[y].to_numpy(float),
-            linestyle="none",
-            transform=ax.transData + shift,
-            zorder=6,
-            **_style(flag),
-        )
-        drawn.add(flag.label)
-    return drawn
-
-
-def legend_handles(drawn: set[str]) -> list[Line2D]:
-    """One legend entry per kind drawn, in :data:`FLAGS` order."""
-    return [
-        Line2D([], [], linestyle="none", label=f.label, **_style(f))
-        for f in FLAGS
-        if f.label in drawn
-    ]
-
-
-def _style(flag: Flag) -> dict[str, Any]:
-    hollow = flag.marker == "o"
-    return {
-        "marker": flag.marker,
-        "markersize": flag.size,
-        "markerfacecolor": "none" if hollow else INK,
-        "markeredgecolor": INK,
-        "markeredgewidth": 0.8 if hollow else 0.0,
-        "color": INK,
-    }
 
 
 def any_flagged(levels: pd.DataFrame) -> np.ndarray:

@@ -13,7 +13,7 @@ it did not, and the tables count each rather than hide it:
   others only, and how many failed says how far to trust it.
 
 Each fit's flags follow the flags of the points it was fitted to
-(:func:`bench.report.flags.flag_text`), in one ``"; "``-joined text.
+(:func:`bench.analysis.flags.flag_text`), in one ``"; "``-joined text.
 """
 
 from __future__ import annotations

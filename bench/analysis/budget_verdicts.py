@@ -1,8 +1,8 @@
 """The ranking by budget's words: a winner where the paired test decides one, "leads by mean"
-elsewhere, and what changes between budgets (:mod:`bench.report.budgets`).
+elsewhere, and what changes between budgets (:mod:`bench.analysis.budgets`).
 
 A level here is one phi of one sweep (one budget). Its winner is
-:func:`bench.report.decide.winners`' (the strategy that wins its paired comparison
+:func:`bench.analysis.decide.winners`' (the strategy that wins its paired comparison
 with every other strategy of the level); without one, the strategy ranked first
 by mean "leads by mean" and the words say why nothing is decided: one seed (no
 paired comparison has two seeds), tied within ``decide.margin``, or undecided.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.report.decide import winners
+from bench.analysis.decide import winners
 
 ONLY = "the only strategy at this level (nothing to rank)"
 WINS = "winner: ahead of every other strategy (paired test)"
@@ -20,7 +20,8 @@ WINS = "winner: ahead of every other strategy (paired test)"
 
 def level_verdict(ranked: pd.DataFrame, decisions: pd.DataFrame) -> tuple[str, str]:
     """(decided winner or "", the words for the rank-1 strategy) of one level: ``ranked`` is its
-    levels, best mean first; ``decisions`` every level's (:func:`bench.report.decide.decisions`)."""
+    levels, best mean first; ``decisions`` every level's
+    (:func:`bench.analysis.decide.decisions`)."""
     if len(ranked) == 1:
         return "", ONLY
     sweep, phi = ranked["sweep"].iloc[0], float(ranked["phi"].iloc[0])

@@ -5,7 +5,7 @@ levels, not seeds. :func:`summarize_levels` pools once for the whole report,
 so a figure's band and a table's interval are the same numbers. Top-1 is
 pooled over finished (``ok``) seeds only; diverged and failed seeds are
 counted, never averaged in and never dropped silently. The interval around
-the mean is :func:`bench.report.stats.seed_interval` (``plot.interval``): with fewer
+the mean is :func:`bench.analysis.stats.seed_interval` (``plot.interval``): with fewer
 than three ok seeds it is their range, and it never leaves [0, 100] %.
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from bench.report.flags import count_flags
-from bench.report.stats import seed_interval
+from bench.analysis.flags import count_flags
+from bench.analysis.stats import seed_interval
 
 # Strategies in the order every figure, legend and table uses (docs/design.md); others follow
 # sorted.
@@ -45,7 +45,7 @@ def summarize_levels(table: pd.DataFrame, interval: str = "t95") -> pd.DataFrame
     ``top1_interval`` is the kind shown: ``interval``, ``range`` below three
     ok seeds, ``one`` or ``none``), ``depths`` (blocks per stage, where recorded) and the
     flag counts of
-    :data:`bench.report.flags.COUNTS`. Rows are sorted by sweep (first seen
+    :data:`bench.analysis.flags.COUNTS`. Rows are sorted by sweep (first seen
     first), strategy (:func:`strategy_order`) and phi.
     """
     table = with_sweep(table)
