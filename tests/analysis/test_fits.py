@@ -1,58 +1,17 @@
-"""bench.report.fits: power-law fits of top-1 error against MACs, intervals, tables, fit lines."""
+"""bench.analysis.fits: power-law fits of top-1 error against MACs, their intervals, flags."""
 
 from __future__ import annotations
 
 import math
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from helpers.fake_results import make_result
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from helpers.fake_results import make_result  # noqa: E402
-
-from bench.report import fits as fits_module  # noqa: E402
-from bench.report import fits_tables  # noqa: E402
-from bench.report.fits import draw_fit_lines, fit_strategies  # noqa: E402
-from bench.report.fits_tables import write_fits  # noqa: E402
-
-BASE = 1e6  # baseline MACs
-E0 = 0.5  # baseline top-1 error
-REQUIRED = ["strategy", "a", "b", "r2", "n_points", "flops_to_match_best"]
-
-
-def point(strategy: str, phi: float, seed: int, macs: float, err: float, status: str = "ok"):
-    """One result row of ``make_result``'s shape with the MACs and top-1 this test chose; a
-    diverged or failed row carries them too, so counting it by mistake would change a fit."""
-    return make_result(strategy, phi, seed, status) | {"macs": int(round(macs)), "top1": 1 - err}
-
-
-def power_law(b: float, macs: float) -> float:
-    """Error on the power law through the baseline (BASE, E0) with exponent ``b``."""
-    return E0 * (macs / BASE) ** -b
-
-
-# strategy, exponent b, MACs of phi=1 over 2**phi (real points miss their target a little)
-LAWS = (("depth", 0.2, 1.0), ("width", 0.1, 1.03), ("resolution", -0.1, 0.97))
-
-
-def hand_table() -> pd.DataFrame:
-    """depth b=0.2, width b=0.1, resolution b=-0.1 (error grows), linear never finishes a
-    level past the baseline; two identical seeds; phi=0 shared, exactly on every law."""
-    rows = []
-    for seed in (0, 1):
-        for strategy, b, skew in LAWS:
-            rows += [point(strategy, 0, seed, BASE, E0)]
-            for phi in (1, 2):
-                macs = BASE * 2**phi * (skew if phi == 1 else 1.0)
-                rows.append(point(strategy, phi, seed, macs, power_law(b, macs)))
-        rows.append(point("linear", 0, seed, BASE, E0))
-        rows.append(point("linear", 1, seed, 2 * BASE, 0.4, "diverged"))
-        rows.append(point("linear", 2, seed, 4 * BASE, 0.3, "failed"))
-    return pd.DataFrame(rows)
+from analysis.power_law_points import BASE, E0, hand_table, point, power_law
+from bench.analysis import fits as fits_module
+from bench.analysis.fits import fit_strategies
 
 
 @pytest.fixture(scope="module")
@@ -157,57 +116,6 @@ def test_perfect_points_are_left_out_with_a_note():
     assert "1 point(s) with top-1 = 1 left out" in fit["note"]
 
 
-def test_written_tables(tmp_path, monkeypatch):
-    written = []
-    real = fits_tables.atomic_write_text
-    monkeypatch.setattr(
-        fits_tables, "atomic_write_text", lambda p, t: (written.append(p), real(p, t))
-    )
-    fits = fit_strategies(hand_table())
-    paths = write_fits(fits, tmp_path)
-    assert sorted(written) == sorted(paths.values())
-    assert paths["csv"] == tmp_path / "fits.csv"
-
-    csv = pd.read_csv(paths["csv"])
-    assert list(csv.columns[:6]) == REQUIRED
-    assert list(csv["strategy"]) == ["depth", "width", "resolution", "linear"]
-    assert csv["a"].tolist()[:3] == fits["a"].tolist()[:3]  # full precision round trip
-
-    caption, blank, header = paths["markdown"].read_text().splitlines()[:3]
-    assert caption.startswith("Power-law fit per strategy, top-1 error = a · MACs^(−b)")
-    for words in ("r2 in log space", "flops_to_match_best:", "Points per strategy: 2–6",
-                  "seeds: 2", "95% percentile bootstrap over seeds (2000 resamples)"):  # fmt: skip
-        assert words in caption
-    assert blank == "" and header.startswith("| strategy | a | b | r2 | n_points |")
-    assert "| width |" in paths["markdown"].read_text()
-
-    tex = paths["latex"].read_text()
-    assert r"\toprule" in tex and r"\bottomrule" in tex
-    assert r"95\% percentile" in tex and r"flops\_to\_match\_best" in tex
-    assert r"resolution & " in tex and r"$\infty$" in tex
-
-
-def test_draw_fit_lines_one_dashed_line_per_fitted_strategy(hand):
-    fits = hand.reset_index()
-    colors = {"depth": (1, 0, 0), "width": (0, 1, 0), "resolution": (0, 0, 1), "linear": "k"}
-    fig, ax = plt.subplots()
-    try:
-        ax.set_xscale("log")
-        ax.plot([BASE, 4 * BASE], [50, 60])
-        limits = ax.dataLim.frozen()
-        lines = draw_fit_lines(ax, fits, colors, (BASE / 2, 64 * BASE))
-        assert len(lines) == 3 and len(ax.get_lines()) == 4  # linear has no fit
-        assert [line.get_color() for line in lines] == [colors[s] for s in fits["strategy"][:3]]
-        assert {line.get_linestyle() for line in lines} == {"--"}
-        x, y = lines[1].get_data()
-        assert x[0] == pytest.approx(BASE / 2) and x[-1] == pytest.approx(64 * BASE)
-        assert y == pytest.approx(100 * (1 - power_law(0.1, x)))
-        assert np.array_equal(ax.dataLim.get_points(), limits.get_points())
-        assert ax.get_legend_handles_labels() == ([], [])
-    finally:
-        plt.close(fig)
-
-
 def test_fake_sweep_row_per_strategy():
     rows = [make_result(s, phi, seed) for s in ("depth", "width", "compound", "linear")
             for phi in (0, 1, 2, 3) for seed in (0, 1, 2)]  # fmt: skip
@@ -234,15 +142,3 @@ def test_flags_count_the_points_and_the_fits_own():
     assert fits.loc["depth", "resamples_failed"] == 0
     two = fit_strategies(table[table["phi"] < 2]).set_index("strategy")
     assert two.loc["depth", "flags"].endswith("2 distinct points for 2 parameters")
-
-
-def test_written_tables_show_and_explain_the_flags(tmp_path):
-    paths = write_fits(fit_strategies(hand_table()), tmp_path)
-    caption, _, header, _, *rows = paths["markdown"].read_text().splitlines()
-    assert header.endswith("| note | flags |")
-    assert "flags: the fitted points' flags, counted" in caption
-    linear = next(r for r in rows if r.startswith("| linear |"))
-    assert linear.endswith("| 1 distinct point for 2 parameters; 2000 of 2000 resamples failed |")
-    tex = paths["latex"].read_text()
-    assert "Flags" in tex and "2000 of 2000 resamples failed" in tex
-    assert list(pd.read_csv(paths["csv"]).columns[-2:]) == ["resamples_failed", "flags"]

@@ -1,4 +1,4 @@
-"""bench.report: the results table, the CSV, every top-1 figure, formats and captions."""
+"""bench.report.build: the results table, the CSV, every top-1 figure, formats and captions."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pytest
 from helpers.fake_results import make_result, point_name, write_big_sweep, write_result, write_sweep
 from PIL import Image
 
+from bench.analysis.fits import fit_strategies
+from bench.analysis.results import INTERFACE, load_results
 from bench.errors import UserError
 from bench.report import FIGURE_NAMES, build_report
 from bench.report.cost import caption, plot_top1_vs
-from bench.report.fits import fit_strategies
-from bench.report.pareto import pareto_front, plot_pareto
+from bench.report.pareto import plot_pareto
 from bench.report.prepared import prepare
-from bench.report.results import INTERFACE, load_results
 from bench.report.style import DPI, FIGSIZE, WIDTHS, strategy_colors
 from bench.schema import Plot
 
@@ -177,21 +177,6 @@ def test_strategy_colours_are_stable_across_figures_and_calls(report):
     assert {s: next(iter(c)) for s, c in seen.items()} == {
         s: c for s, c in strategy_colors(prep.strategies).items()
     }
-
-
-def test_pareto_front_keeps_only_undominated_levels():
-    levels = pd.DataFrame(
-        {
-            "sweep": "s",
-            "strategy": ["depth", "width", "depth", "width", "compound"],
-            "phi": [0, 0, 1, 1, 1],
-            "macs": [1.0, 1.0, 2.0, 2.1, 1.9],
-            "top1_mean": [0.5, 0.5, 0.6, 0.7, 0.65],
-        }
-    )
-    front = pareto_front(levels)
-    assert list(front["strategy"]) == ["depth", "compound", "width"]
-    assert list(front["macs"]) == [1.0, 1.9, 2.1]
 
 
 def test_combining_two_sweeps(tmp_path):
