@@ -37,7 +37,7 @@ from bench.data.batches import BatchSpec, Preprocess
 from bench.data.inputs import held_out_batches
 from bench.errors import UserError
 from bench.models import build_model, scale_arch
-from bench.report.cam_draw import render
+from bench.report.cam_draw import CELL, render
 from bench.report.cam_maps import Column, Maps
 from bench.report.style import save_and_close
 from bench.scaling.strategies import Scale
@@ -45,7 +45,7 @@ from bench.schema import ModelConfig, Run
 from bench.store import is_point_folder, read_json_or_none
 
 __all__ = [
-    "CPU", "FORMATS", "Column", "Maps", "cam_figure", "checkpoint_of", "choose_columns",
+    "CELL", "CPU", "FORMATS", "Column", "Maps", "cam_figure", "checkpoint_of", "choose_columns",
     "column_maps", "draw_cam", "held_out", "pick_images", "read_points", "rebuild",
     "target_layer", "test_labels",
 ]  # fmt: skip
