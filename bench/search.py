@@ -37,9 +37,9 @@ from typing import Any
 import hydra
 import pandas as pd
 
+from bench.analysis.stats import mean_ci
 from bench.config.compose import CONF_DIR
 from bench.errors import UserError
-from bench.report.stats import mean_ci
 from bench.schema import Run, Search
 from bench.store import atomic_write_text, point_name, read_json_or_none
 

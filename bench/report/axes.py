@@ -15,8 +15,8 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
+from bench.analysis.text import format_count
 from bench.report.style import Y_LABEL
-from bench.report.text import format_count
 
 Label = tuple[float, float, float, tuple]  # x, y, phi, colour
 

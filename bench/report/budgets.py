@@ -1,8 +1,9 @@
-"""Sweeps that differ only in the training budget: does the best strategy change with it?
+"""Sweeps that differ only in the training budget, drawn and written: does the best strategy
+change with it?
 
 Bello et al. (2021, "Revisiting ResNets") found that which way of scaling
 wins depends on how long the networks train. For sweeps that
-:func:`bench.report.compare.compare` finds differ only in the budget:
+:func:`bench.analysis.compare.compare` finds differ only in the budget:
 
 - ``top1_vs_macs_by_budget``: one panel per budget, shortest first, on shared
   axes, each the top-1-vs-FLOPs curves of that budget's sweep;
@@ -10,10 +11,10 @@ wins depends on how long the networks train. For sweeps that
   ranked by mean top-1 (with the interval when there are seeds), the leader by
   mean and its margin over the runner-up, the winner where the paired test
   decides one, and whether the winner (or only the order by mean) changes
-  between budgets at that level. phi = 0 is one baseline shared by every
-  strategy, so it is not ranked.
+  between budgets at that level (the table is :mod:`bench.analysis.budgets`', re-exported
+  here). phi = 0 is one baseline shared by every strategy, so it is not ranked.
 
-A winner is a tested one: :func:`bench.report.decide.winners`, the strategy that
+A winner is a tested one: :func:`bench.analysis.decide.winners`, the strategy that
 wins its paired comparison (by seed, Holm over the level's comparisons) with every
 other strategy of that level and budget. Elsewhere the rank-1 strategy only
 "leads by mean" (one seed, undecided, or tied within the margin), and "the winner
@@ -26,43 +27,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bench.analysis.budget_verdicts import changes_cell, verdict_lines, winner_cell
+from bench.analysis.budgets import RANKING_COLUMNS, budget_order, rank_by_budget
+from bench.analysis.flags import table_note
+from bench.analysis.text import span
 from bench.report.axes import clamp_top1, finish, log_x
-from bench.report.budget_verdicts import (
-    changes_cell,
-    level_verdict,
-    mean_order_changes,
-    verdict_lines,
-    winner_cell,
-)
 from bench.report.cost import AXES, caption
 from bench.report.draw import bad_handles, draw_bad, draw_curves, legend, strategy_handles
-from bench.report.flags import draw_flags, marks, table_note
+from bench.report.flags import draw_flags
 from bench.report.prepared import Prepared, bad_points, baseline, subset
 from bench.report.style import RC, Y_LABEL, new_figure
 from bench.report.tables import INTERVAL_SENTENCES, format_top1, markdown_table
-from bench.report.text import span
 from bench.store import atomic_write_text
 
-RANKING_COLUMNS = [
-    "phi", "budget", "sweep", "rank", "strategy", "top1_mean", "top1_low", "top1_high",
-    "interval", "n_ok", "flags", "winner", "margin", "winner_changes", "leader", "verdict",
-    "leader_changes",
+__all__ = [
+    "RANKING_COLUMNS", "TESTED", "budget_caption", "budget_order", "plot_top1_by_budget",
+    "rank_by_budget", "ranking_caption", "ranking_markdown", "write_ranking",
 ]  # fmt: skip
-
-
-def budget_order(points: pd.DataFrame, budgets: dict[str, str]) -> list[str]:
-    """The sweeps, equal-epochs budgets first, then by epochs (shortest first)."""
-
-    def key(sweep: str) -> tuple[bool, float]:
-        rows = points[points["sweep"] == sweep]
-        epochs = pd.to_numeric(rows["epochs"], errors="coerce").median()
-        return bool((rows["budget"] == "flops").any()), float(np.nan_to_num(epochs, nan=np.inf))
-
-    return sorted(budgets, key=key)
 
 
 def plot_top1_by_budget(prep: Prepared, budgets: dict[str, str]) -> Figure:
@@ -109,52 +93,6 @@ def _setup(prep: Prepared) -> str:
     return f"{model} on {data}"
 
 
-def rank_by_budget(
-    prep: Prepared, budgets: dict[str, str], decisions: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """The ranking table (:data:`RANKING_COLUMNS`), top-1 as fractions; one row per strategy
-    ranked at a (phi, budget), phi ascending, budgets in :func:`budget_order`. ``decisions``:
-    :func:`bench.report.decide.decisions` of the same table (computed with the default
-    settings when not given). ``winner``: the decided winner's row; ``leader``: rank 1 by mean;
-    ``verdict`` (on the leader's row): why it is or is not the winner."""
-    if decisions is None:
-        from bench.report.decide import decisions as decide_all
-
-        decisions = decide_all(prep.points)
-    order = budget_order(prep.points, budgets)
-    levels = prep.levels[(prep.levels["n_ok"] > 0) & (prep.levels["phi"] != 0)]
-    rows = []
-    for phi in sorted(levels["phi"].unique()):
-        for sweep in order:
-            here = levels[(levels["phi"] == phi) & (levels["sweep"] == sweep)]
-            ranked = here.sort_values("top1_mean", ascending=False, kind="stable")
-            rows += _ranked_rows(ranked, budgets[sweep], decisions)
-    frame = pd.DataFrame(rows, columns=RANKING_COLUMNS[:-1])
-    winners = frame[frame["winner"]].groupby("phi")["strategy"].nunique()
-    frame["winner_changes"] = frame["phi"].isin(winners.index[winners > 1])
-    changes = mean_order_changes(frame)
-    frame["leader_changes"] = frame["phi"].isin(changes.index[changes])
-    return frame[RANKING_COLUMNS]
-
-
-def _ranked_rows(ranked: pd.DataFrame, budget: str, decisions: pd.DataFrame) -> list[dict]:
-    """The rows of one (phi, budget), best mean first, with the level's tested verdict."""
-    means = ranked["top1_mean"].to_numpy(float)
-    margin = means[0] - means[1] if len(means) > 1 else np.nan
-    winner, words = level_verdict(ranked, decisions)
-    rows = []
-    for rank, (_, lv) in enumerate(ranked.iterrows(), start=1):
-        rows.append({
-            "phi": lv["phi"], "budget": budget, "sweep": lv["sweep"], "rank": rank,
-            "strategy": lv["strategy"], "top1_mean": lv["top1_mean"],
-            "top1_low": lv["top1_low"], "top1_high": lv["top1_high"],
-            "interval": lv["top1_interval"], "n_ok": int(lv["n_ok"]), "flags": marks(lv),
-            "winner": lv["strategy"] == winner, "margin": margin if rank == 1 else np.nan,
-            "winner_changes": False, "leader": rank == 1, "verdict": words if rank == 1 else "",
-        })  # fmt: skip
-    return rows
-
-
 def ranking_markdown(prep: Prepared, ranking: pd.DataFrame) -> str:
     """The ranking as a caption, one row per (phi, budget), and closing lines on the winners."""
     levels = prep.levels.set_index(["sweep", "strategy", "phi"])
@@ -195,7 +133,7 @@ def ranking_caption(prep: Prepared, ranking: pd.DataFrame) -> str:
 
 
 TESTED = (
-    "Winner: named only where the paired test (bench.report.decide: paired by seed, Holm over "
+    "Winner: named only where the paired test (bench.analysis.decide: paired by seed, Holm over "
     "the level's comparisons) puts one strategy ahead of every other at that level and budget; "
     "otherwise none, and the first by mean only leads by mean (one seed, undecided, or tied "
     "within the margin). Lead: first minus second by mean, untested. Winner changes between "

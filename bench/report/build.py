@@ -14,7 +14,7 @@ atomically, under ``<out>`` (the sweep folder for one sweep; ``--out`` or
     tables/results_table.{md,tex}                 EfficientNet's Table 3 layout
     tables/fits.{csv,md,tex}                      err = a * MACs^-b per strategy
     tables/ranking_by_budget.{csv,md}             with the by-budget figure
-    tables/decisions.{csv,md,tex}                 paired verdicts per level (bench.report.decide)
+    tables/decisions.{csv,md,tex}                 paired verdicts per level (bench.analysis.decide)
     figures/compute_frontier.*, tables/frontier.{csv,md}, tables/frontier_leaders.csv,
     tables/frontier_fits.csv                      with it too: the compute frontier (findings)
 
@@ -62,8 +62,8 @@ class Report:
     problems: list[str] = field(
         default_factory=list
     )  # bench.train.diagnostics.problems (not logged)
-    decisions: pd.DataFrame | None = None  # bench.report.decide.decisions
-    settings: tuple[Any, int] | None = None  # bench.report.decide.settings: (Decide, looks)
+    decisions: pd.DataFrame | None = None  # bench.analysis.decide.decisions
+    settings: tuple[Any, int] | None = None  # bench.analysis.decide.settings: (Decide, looks)
     verdicts: list[str] = field(default_factory=list)  # one "phi=<level>: ..." line per level
     findings: list[str] = field(default_factory=list)  # crossovers, held-out checks (printed)
 
@@ -84,14 +84,14 @@ def build_report(
     running: what is missing is counted (``Report.missing``) and said on the
     figures.
     """
-    from bench.report.prepared import prepare
-    from bench.report.results import (
+    from bench.analysis.results import (
         at_test_resolution,
         default_out_dir,
         load_sweeps,
         select_strategies,
         write_csv,
     )
+    from bench.report.prepared import prepare
 
     sweep_dirs = [Path(d) for d in sweep_dirs]
     if not sweep_dirs:
@@ -116,8 +116,8 @@ def build_report(
 
 def _core(report: Report, prep: Any) -> None:
     """results table, fits, every top-1-vs-cost figure and the Pareto front."""
+    from bench.analysis.fits import fit_strategies
     from bench.report.cost import caption, has_cost, plot_top1_vs
-    from bench.report.fits import fit_strategies
     from bench.report.fits_tables import write_fits
     from bench.report.pareto import plot_pareto
     from bench.report.style import save_and_close
@@ -146,8 +146,9 @@ def _core(report: Report, prep: Any) -> None:
 def _decisions(report: Report, sweep_dirs: list[Path]) -> None:
     """Paired verdicts per level: ``tables/decisions.*`` and the ``phi=<level>:`` lines, with the
     margin, confidence and looks the sweep recorded (bench.sweep.rounds)."""
-    from bench.report.decide import decisions, settings
-    from bench.report.verdicts import verdict_lines, write_decisions
+    from bench.analysis.decide import decisions, settings
+    from bench.analysis.verdicts import verdict_lines
+    from bench.report.verdicts import write_decisions
 
     decide, looks = report.settings = settings(sweep_dirs)
     report.decisions = decisions(report.table, decide, looks)
@@ -223,7 +224,7 @@ def _no_cam(folders: dict[str, Path], results: dict[str, list[dict]], options: P
 
 def _untrusted(results: dict[str, list[dict]], options: Plot, trusted: frozenset[str]) -> str:
     """Why the grid would import code that result files name ("" when it may)."""
-    from bench.report.trust import untrusted
+    from bench.analysis.trust import untrusted
 
     if options.trust_code:
         return ""
@@ -238,8 +239,8 @@ def _untrusted(results: dict[str, list[dict]], options: Plot, trusted: frozenset
 
 def _comparisons(report: Report, prep: Any, results: dict[str, list[dict]]) -> None:
     """By-budget figure and ranking, cross-family figure: when the sweeps allow them."""
+    from bench.analysis.compare import compare
     from bench.report.budgets import budget_caption, plot_top1_by_budget, write_ranking
-    from bench.report.compare import compare
     from bench.report.families import family_caption, plot_top1_by_family
     from bench.report.style import save_and_close
 
@@ -264,8 +265,9 @@ def _comparisons(report: Report, prep: Any, results: dict[str, list[dict]]) -> N
 
 def _frontier(report: Report, prep: Any, budgets: dict[str, str]) -> None:
     """The compute frontier, its crossovers and the fits checked on the largest budget."""
+    from bench.analysis.frontier_fits import fit_frontier, fit_lines
     from bench.report.frontier import write_frontier
-    from bench.report.frontier_fits import fit_frontier, fit_lines, write_frontier_fits
+    from bench.report.frontier_fits import write_frontier_fits
 
     decide, looks = report.settings or (None, 1)
     tables, figures, lines, levels = write_frontier(prep, budgets, report.out_dir, decide, looks)

@@ -20,7 +20,7 @@ import copy
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -30,43 +30,30 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from bench.analysis.levels import strategy_order
 from bench.config.validate import validate
 from bench.data import Data, ImageSet, StreamSet, load_data, num_classes
 from bench.data.batches import BatchSpec, Preprocess
 from bench.data.inputs import held_out_batches
 from bench.errors import UserError
 from bench.models import build_model, scale_arch
-from bench.report.levels import strategy_order
+from bench.report.cam_draw import CELL, render
+from bench.report.cam_maps import Column, Maps
 from bench.report.style import save_and_close
 from bench.scaling.strategies import Scale
 from bench.schema import ModelConfig, Run
 from bench.store import is_point_folder, read_json_or_none
 
+__all__ = [
+    "CELL", "CPU", "FORMATS", "Column", "Maps", "cam_figure", "checkpoint_of", "choose_columns",
+    "column_maps", "draw_cam", "held_out", "pick_images", "read_points", "rebuild",
+    "target_layer", "test_labels",
+]  # fmt: skip
+
 log = logging.getLogger("bench.plot")
 
 FORMATS = ("png", "pdf")  # an SVG of embedded bitmaps adds nothing
 CPU = torch.device("cpu")
-CELL = 1.1  # inches per image
-
-
-@dataclass(frozen=True)
-class Column:
-    """One network of the grid: a point with a checkpoint, or why its strategy has none."""
-
-    label: str  # "baseline" or the strategy
-    phi: float
-    result: dict[str, Any] | None = None
-    missing: str = "no checkpoint"
-
-
-@dataclass(frozen=True)
-class Maps:
-    """One column's cells: RGB images in [0, 1] (N, H, W, 3), heat maps (N, H, W), predictions."""
-
-    images: np.ndarray
-    cams: np.ndarray
-    predicted: list[int]
-    layer: str
 
 
 def cam_figure(
@@ -127,8 +114,6 @@ def draw_cam(
     finally:
         torch.set_num_threads(threads)
     rows = {i: labels[i] for i in indices}
-    from bench.report.cam_draw import render
-
     return render(columns, maps, data.classes, rows, sweep_dir.name)
 
 

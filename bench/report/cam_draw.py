@@ -7,11 +7,12 @@ import textwrap
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from bench.report.cam import CELL, Column, Maps
-from bench.report.style import PALETTE, RC
-from bench.report.text import format_count
+from bench.analysis.text import format_count
+from bench.report.cam_maps import Column, Maps
+from bench.report.style import INK, PALETTE, RC
 
-_RIGHT, _WRONG, _INK = PALETTE[2], PALETTE[3], "0.25"
+_RIGHT, _WRONG = PALETTE[2], PALETTE[3]
+CELL = 1.1  # inches per image
 
 
 def title(column: Column) -> str:
@@ -43,13 +44,13 @@ def render(
             len(rows), len(columns), figsize=size, squeeze=False, layout="constrained"
         )
         text = f"{sweep} · Grad-CAM of the predicted class at {layers} (last stage)"
-        fig.suptitle(text, fontsize=6.5, color=_INK)
+        fig.suptitle(text, fontsize=6.5, color=INK)
         for c, (column, cells) in enumerate(zip(columns, maps, strict=True)):
             axes[0, c].set_title(title(column), fontsize=6, linespacing=1.3)
             for r, truth in enumerate(rows.values()):
                 _cell(axes[r, c], cells, r, truth, classes)
         for r, (i, truth) in enumerate(rows.items()):
-            axes[r, 0].set_ylabel(f"{classes[truth]}\ntest #{i}", fontsize=5.5, color=_INK)
+            axes[r, 0].set_ylabel(f"{classes[truth]}\ntest #{i}", fontsize=5.5, color=INK)
     return fig
 
 
@@ -64,7 +65,7 @@ def _cell(ax: plt.Axes, cells: Maps | str, row: int, truth: int, classes: list[s
     if isinstance(cells, str):
         if row == 0:
             why = textwrap.fill(cells, 18)
-            ax.text(0.5, 0.5, why, ha="center", va="center", color=_INK, fontsize=6)
+            ax.text(0.5, 0.5, why, ha="center", va="center", color=INK, fontsize=6)
         return
     ax.imshow(show_cam_on_image(cells.images[row], cells.cams[row], use_rgb=True))
     predicted = cells.predicted[row]

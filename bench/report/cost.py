@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bench.analysis.text import describe_setup, interval_note, join_values, span
 from bench.report.axes import clamp_top1, finish, log_x
 from bench.report.draw import bad_handles, draw_bad, draw_curves, legend, strategy_handles
 from bench.report.fits import draw_fit_lines
 from bench.report.flags import draw_flags
 from bench.report.prepared import BAD, Prepared, bad_points, baseline, prepare
 from bench.report.style import RC, new_figure
-from bench.report.text import describe_setup, interval_note, join_values, span
 from bench.report.verdicts import mark_winners, winner_handle
 
 
@@ -102,7 +102,7 @@ def plot_top1_vs(
     flagged levels have legend entries; the caption (:func:`caption`) is the
     figure's suptitle when ``plot.caption``. ``fits`` (from
     :func:`bench.report.fits.fit_strategies`) draws dashed fit lines on
-    ``top1_vs_macs``; ``winners`` (:func:`bench.report.decide.decisions`) rings each level's
+    ``top1_vs_macs``; ``winners`` (:func:`bench.analysis.decide.decisions`) rings each level's
     decided winner.
     """
     spec = AXES[name]

@@ -25,8 +25,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from bench.report.levels import strategy_order
-from bench.report.style import FORMATS, RC, WIDTHS, Y_LABEL, save_and_close
+from bench.analysis.levels import strategy_order
+from bench.report.style import FORMATS, INK, RC, WIDTHS, Y_LABEL, save_and_close
 
 NAME = "learning_curves"
 WIDE = WIDTHS["double"]  # inches: for more than two strategies, whatever plot.width says
@@ -35,7 +35,6 @@ LOSS_LABEL = "Training loss"
 X_LABEL = "Epoch"
 COLORMAP = "viridis"
 COLOR_SPAN = (0.0, 0.85)  # the map's light yellow end is too faint on white
-_INK = "0.25"
 
 Result = Mapping[str, Any]
 
@@ -63,7 +62,7 @@ def plot_learning_curves(
     """The learning-curve figure for result.json dicts, not saved (the caller saves and closes).
 
     Axes are ``fig.axes`` row by row: the top-1 panels of every strategy (in
-    :func:`bench.report.levels.strategy_order`), then their training-loss panels.
+    :func:`bench.analysis.levels.strategy_order`), then their training-loss panels.
     Each seed's curve is a ``Line2D`` labelled ``"phi=<phi> seed=<seed>"``. The
     figure is ``width``'s column wide, two columns for more than two strategies;
     ``caption`` puts the caption on it.
@@ -88,7 +87,7 @@ def plot_learning_curves(
             layout="constrained",
         )
         if caption:
-            fig.suptitle(_caption(results), fontsize=6.5, color=_INK)
+            fig.suptitle(_caption(results), fontsize=6.5, color=INK)
         for column, strategy in enumerate(strategies):
             top, bottom = axes[0, column], axes[1, column]
             for result in _panel_results(drawable, strategy):

@@ -25,10 +25,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from bench.analysis.stats import MIN_BAND_SEEDS
 from bench.report.axes import Label
 from bench.report.flags import legend_handles
 from bench.report.prepared import BAD, Prepared
-from bench.report.stats import MIN_BAND_SEEDS
 from bench.report.style import INK, legend_columns, linestyle
 
 

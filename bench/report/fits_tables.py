@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.report.text import format_count
+from bench.analysis.text import format_count
 from bench.store import atomic_write_text
 
 # Markdown keeps the caption's Unicode; LaTeX gets it escaped, then these substitutions.

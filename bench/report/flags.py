@@ -1,108 +1,56 @@
-"""Points a reader must see: still improving, not above chance, off the MAC target.
+"""Flagged levels drawn: an overlay in ink on the level's marker, one shape per kind.
 
-A top-1 on a scaling curve is a finding only when the point finished learning
-(``still_improving`` false), learned at all (``above_chance`` true) and sits
-where the plan put it (``within_tolerance`` true); :mod:`bench.train.diagnostics`
-decides each flag. The report never hides such a point, it marks it:
-
-- figures: an overlay in ink on the level's marker, one shape per kind, so it
-  reads in greyscale and without colour vision: an open ring around the
-  marker (still improving), a "?" above left (not above chance), a "↔" above
-  right (off its MAC target: its x is not where the budget level is); each
-  kind present gets a legend entry;
-- tables: a footnote mark in the top-1 cell (†, ‡, §), explained in the
-  caption; tables that list points or fits rather than levels carry the
-  counts in words (:func:`flag_text`: "2 still improving; 1 off MAC target").
-
-A level is marked when any of its ok seeds is flagged (learning flags count
-among ok points only, as in :func:`bench.train.diagnostics.problems`; a diverged or
-failed point has its own marker).
+Which points and levels are flagged, and the words and footnote marks for them, are
+:mod:`bench.analysis.flags`' (re-exported here, so ``bench.report.flags.FLAGS`` still reads).
+Here is only how each kind looks on a figure: a shape that reads in greyscale and without
+colour vision, an open ring around the marker (still improving), a "?" above left (not above
+chance), a "↔" above right (off its MAC target), and a legend entry per kind drawn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.transforms as mtransforms
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from bench.train.diagnostics import parse_flag
+from bench.analysis.flags import (
+    COUNTS,
+    FLAGS,
+    Flag,
+    any_flagged,
+    count_flags,
+    counted,
+    flag_text,
+    flagged,
+    marks,
+    table_note,
+)
+from bench.report.style import INK
 
-INK = "0.15"
+__all__ = [
+    "COUNTS", "FLAGS", "OVERLAYS", "Flag", "Overlay", "any_flagged", "count_flags", "counted",
+    "draw_flags", "flag_text", "flagged", "legend_handles", "marks", "table_note",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
-class Flag:
-    """One kind of problem: where it is recorded, how it is counted, drawn and footnoted."""
+class Overlay:
+    """How one kind of flag is drawn over a level's marker."""
 
-    key: str  # the result's field
-    bad: bool  # the value that flags a point
-    count: str  # the level column counting flagged ok seeds
-    label: str  # legend entry
-    mark: str  # table footnote mark
-    note: str  # the mark's meaning, for a table caption
     marker: str
     size: float
     offset: tuple[float, float]  # points from the level's marker
 
 
-FLAGS = (
-    Flag("still_improving", True, "n_improving", "still improving", "†",
-         "a seed was still improving when its budget ended (more epochs may reorder)",
-         "o", 8.5, (0.0, 0.0)),
-    Flag("above_chance", False, "n_chance", "not above chance", "‡",
-         "a seed's top-1 is not above chance (it did not learn)",
-         "$?$", 6.0, (-4.5, 5.5)),
-    Flag("within_tolerance", False, "n_off_target", "off MAC target", "§",
-         "a seed is off its MAC target beyond plan.tolerance",
-         r"$\leftrightarrow$", 7.0, (4.5, 5.5)),
-)  # fmt: skip
-COUNTS = tuple(f.count for f in FLAGS)
-
-
-def flagged(table: pd.DataFrame, flag: Flag) -> pd.Series:
-    """Which rows are ok points carrying ``flag``'s bad value (a missing column flags none)."""
-    if flag.key not in table:
-        return pd.Series(False, index=table.index)
-    values = table[flag.key].map(parse_flag)
-    return (table["status"] == "ok") & (values == flag.bad)
-
-
-def count_flags(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Per level (``keys``), how many ok seeds carry each flag: the :data:`COUNTS` columns."""
-    frame = table[keys].copy()
-    for flag in FLAGS:
-        frame[flag.count] = flagged(table, flag).astype(int)
-    return frame.groupby(keys, sort=False, dropna=False)[list(COUNTS)].sum()
-
-
-def counted(counts: Mapping[str, Any]) -> str:
-    """The flags of a :data:`COUNTS` mapping (a level row) in words, in :data:`FLAGS` order:
-    "2 still improving; 1 off MAC target", or "" when none is flagged."""
-    present = [(f, int(counts.get(f.count) or 0)) for f in FLAGS]
-    return "; ".join(f"{n} {f.label}" for f, n in present if n > 0)
-
-
-def flag_text(points: pd.DataFrame) -> str:
-    """The flags of a set of points (rows of the results table; only ``ok`` rows count) in words,
-    as :func:`counted` says them: what a table of points or of fits shows for them."""
-    return counted({f.count: int(flagged(points, f).sum()) for f in FLAGS})
-
-
-def marks(level: pd.Series) -> str:
-    """The footnote marks of a level (a row of summarize_levels): "†§" or ""."""
-    return "".join(f.mark for f in FLAGS if level.get(f.count, 0) > 0)
-
-
-def table_note(levels: pd.DataFrame) -> str:
-    """The caption's legend of the marks that appear, e.g. "† a seed was ...; § ..."."""
-    present = [f for f in FLAGS if f.count in levels and (levels[f.count] > 0).any()]
-    return "; ".join(f"{f.mark} {f.note}" for f in present)
+OVERLAYS = {
+    "still_improving": Overlay("o", 8.5, (0.0, 0.0)),
+    "above_chance": Overlay("$?$", 6.0, (-4.5, 5.5)),
+    "within_tolerance": Overlay(r"$\leftrightarrow$", 7.0, (4.5, 5.5)),
+}  # by Flag.key: every kind of :data:`FLAGS` has one
 
 
 def draw_flags(ax: Axes, levels: pd.DataFrame, column: str, y: str = "top1_mean") -> set[str]:
@@ -117,7 +65,7 @@ def draw_flags(ax: Axes, levels: pd.DataFrame, column: str, y: str = "top1_mean"
         rows = levels[(levels[flag.count] > 0) & levels[column].notna() & levels[y].notna()]
         if rows.empty:
             continue
-        dx, dy = flag.offset
+        dx, dy = OVERLAYS[flag.key].offset
         shift = mtransforms.ScaledTranslation(dx / 72, dy / 72, ax.figure.dpi_scale_trans)
         ax.plot(
             rows[column].to_numpy(float),
@@ -141,20 +89,13 @@ def legend_handles(drawn: set[str]) -> list[Line2D]:
 
 
 def _style(flag: Flag) -> dict[str, Any]:
-    hollow = flag.marker == "o"
+    overlay = OVERLAYS[flag.key]
+    hollow = overlay.marker == "o"
     return {
-        "marker": flag.marker,
-        "markersize": flag.size,
+        "marker": overlay.marker,
+        "markersize": overlay.size,
         "markerfacecolor": "none" if hollow else INK,
         "markeredgecolor": INK,
         "markeredgewidth": 0.8 if hollow else 0.0,
         "color": INK,
     }
-
-
-def any_flagged(levels: pd.DataFrame) -> np.ndarray:
-    """Per level, whether any kind is flagged."""
-    present = [c for c in COUNTS if c in levels]
-    if not present:
-        return np.zeros(len(levels), dtype=bool)
-    return (levels[present] > 0).any(axis=1).to_numpy()

@@ -10,8 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from bench.report.flags import draw_flags, legend_handles
-from bench.report.frontier_leaders import (
+from bench.analysis.frontier_leaders import (
     BASELINE,
     about,
     crossovers,
@@ -19,6 +18,7 @@ from bench.report.frontier_leaders import (
     named,
     series_order,
 )
+from bench.report.flags import draw_flags, legend_handles
 from bench.report.prepared import Prepared
 from bench.report.style import RC, Y_LABEL, new_figure
 
@@ -32,7 +32,7 @@ def plot_frontier(
 ) -> Figure:
     """Every point against its training FLOPs, each series' envelope, the overall frontier, the
     changes of leader (dotted verticals) and flagged levels; not saved (the caller closes it)."""
-    from bench.report.frontier import series_points
+    from bench.analysis.frontier import series_points
 
     points = series_points(prep.points)
     with plt.rc_context(RC):

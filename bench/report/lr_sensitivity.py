@@ -16,22 +16,12 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from bench.analysis.lr_sensitivity import LR_COLUMNS, lr_table
 from bench.report.prepared import Prepared
 from bench.report.style import RC, new_figure, save_and_close
 from bench.store import atomic_write_text
 
-LR_COLUMNS = ["sweep", "strategy", "phi", "seed", "lr", "val_top1", "status", "chosen"]
-
-
-def lr_table(results: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
-    """One row per (point, candidate rate) of every tuned point (empty when none was tuned)."""
-    rows = [
-        {"sweep": r.get("sweep"), "strategy": r.get("strategy"), "phi": r.get("phi"),
-         "seed": r.get("seed"), "lr": c.get("lr"), "val_top1": c.get("val_top1"),
-         "status": c.get("status"), "chosen": c.get("lr") == r.get("lr")}
-        for points in results.values() for r in points for c in r.get("lr_candidates") or []
-    ]  # fmt: skip
-    return pd.DataFrame(rows, columns=LR_COLUMNS)
+__all__ = ["LR_COLUMNS", "lr_table", "plot_lr_sensitivity", "write_lr_sensitivity"]
 
 
 def plot_lr_sensitivity(prep: Prepared, table: pd.DataFrame) -> plt.Figure:

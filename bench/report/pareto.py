@@ -9,14 +9,13 @@ the overlays of :mod:`bench.report.flags`.
 
 from __future__ import annotations
 
-import math
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from bench.analysis.pareto import pareto_front
 from bench.report.axes import Label, finish, log_x
 from bench.report.cost import AXES, caption
 from bench.report.draw import legend, strategy_handles
@@ -24,21 +23,7 @@ from bench.report.flags import draw_flags
 from bench.report.prepared import Prepared, baseline, prepare
 from bench.report.style import RC, linestyle, new_figure
 
-
-def pareto_front(levels: pd.DataFrame, y: str = "top1_mean") -> pd.DataFrame:
-    """Levels not dominated in (lower MACs, higher ``y``), sorted by MACs; ties keep the first.
-
-    A level is dominated when another has no more MACs and no less top-1,
-    and is strictly better in one of them.
-    """
-    ok = levels.dropna(subset=["macs", y])
-    ok = ok.sort_values(["macs", y], ascending=[True, False], kind="stable")
-    best, keep = -math.inf, []
-    for index, top1 in ok[y].items():
-        if top1 > best:
-            keep.append(index)
-            best = top1
-    return ok.loc[keep]
+__all__ = ["pareto_front", "plot_pareto"]
 
 
 def plot_pareto(data: pd.DataFrame | Prepared, missing: int = 0) -> Figure:

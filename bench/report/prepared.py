@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from bench.report.levels import strategy_order, summarize_levels
+from bench.analysis.levels import strategy_order, summarize_levels
 from bench.report.style import strategy_colors, strategy_markers
 from bench.schema import Plot
 
@@ -25,7 +25,7 @@ class Prepared:
     """What every figure of one report draws from (levels pool the seeds)."""
 
     points: pd.DataFrame  # the results table, costs numeric, ``top1_pct`` added
-    levels: pd.DataFrame  # bench.report.levels.summarize_levels
+    levels: pd.DataFrame  # bench.analysis.levels.summarize_levels
     strategies: list[str]
     sweeps: list[str]
     colors: dict[str, tuple[float, float, float]]

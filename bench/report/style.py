@@ -26,7 +26,7 @@ import seaborn as sns  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from bench.report.levels import STRATEGY_ORDER, strategy_order  # noqa: E402
+from bench.analysis.levels import STRATEGY_ORDER, strategy_order  # noqa: E402
 from bench.store import atomic_write_bytes, atomic_write_text  # noqa: E402
 
 # PDF font subsetting logs every table it prunes at INFO, which Hydra jobs show
@@ -39,7 +39,7 @@ FIGSIZE = (WIDTHS["single"], HEIGHT)
 DPI = 200
 FORMATS = ("png", "pdf", "svg")
 Y_LABEL = "Top-1 accuracy (%)"
-INK = "0.25"
+INK = "0.25"  # the one ink: captions, legend keys, flag overlays, rings; dark grey, not black
 CAPTION_PT = 6.5
 
 # Palette slots: the known strategies keep theirs whatever else is present; others take the rest.

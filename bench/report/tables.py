@@ -1,7 +1,7 @@
 """The results table (EfficientNet's Table 3 layout) in Markdown and LaTeX.
 
 One row per level (a strategy at a phi, seeds pooled by
-:func:`bench.report.levels.summarize_levels`): phi, strategy, d, w, r, the
+:func:`bench.analysis.levels.summarize_levels`): phi, strategy, d, w, r, the
 blocks per stage that were built, resolution, MACs, parameters and top-1 with
 its interval. d is the multiplier the planner chose; rounding per stage can
 make the network much deeper than d reads (VGG-11's 1-1-2-2-2 stages at
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.report.flags import marks, table_note
-from bench.report.levels import summarize_levels
-from bench.report.text import (
+from bench.analysis.flags import marks, table_note
+from bench.analysis.levels import summarize_levels
+from bench.analysis.text import (
     INTERVAL_HEADERS,
     describe_setup,
     format_count,

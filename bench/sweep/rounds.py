@@ -2,7 +2,7 @@
 
 With ``decide.max_seeds=N`` in a multirun, once the requested jobs are done
 the sweep looks at every level (a phi): a level whose ranking
-(:func:`bench.report.decide.level_decided`) is undecided and has fewer than N
+(:func:`bench.analysis.decide.level_decided`) is undecided and has fewer than N
 seeds gets the next seed (one more than its largest) for each of its
 strategies, and the phi = 0 baseline gets that seed too (the comparisons
 with the baseline are paired). Added points are ordinary jobs of the sweep
@@ -26,7 +26,7 @@ ended with, so each count's test spends ``(1 - confidence) / looks``
 correlation; conservative). The report uses the same split (``sweep.json``'s
 ``decide.looks``), so its verdicts are the rounds' last ones. A level's
 ranking is its leader against every other strategy
-(:mod:`bench.report.decide`): ties among the others do not buy seeds. With
+(:mod:`bench.analysis.decide`): ties among the others do not buy seeds. With
 ``decide.pool=sweep`` a level's noise also pools the other levels' residuals,
 so a level decided in one round can come undecided in a later one (when seeds
 added elsewhere change the pooled sd); it then gets seeds again, up to N.
@@ -46,10 +46,10 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from bench.analysis.decide import decisions, level_decided
+from bench.analysis.verdicts import verdict_lines
 from bench.config.compose import compose_jobs
 from bench.errors import UserError
-from bench.report.decide import decisions, level_decided
-from bench.report.verdicts import verdict_lines
 from bench.schema import Decide
 from bench.store import atomic_write_json, point_name, read_json_or_none
 
@@ -187,7 +187,7 @@ def update_manifest(sweep_dir: Path, **fields: Any) -> None:
 
 def read_table(sweep_dir: Path) -> pd.DataFrame:
     """The sweep's results table (empty when it has no result yet)."""
-    from bench.report.results import load_sweeps
+    from bench.analysis.results import load_sweeps
 
     try:
         return load_sweeps([Path(sweep_dir)]).table

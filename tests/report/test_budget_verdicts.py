@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.report.budgets import rank_by_budget, ranking_markdown
+from bench.analysis.budgets import rank_by_budget
+from bench.report.budgets import ranking_markdown
 from bench.report.prepared import prepare
 
 BUDGETS = {"e2": "2 epochs", "e4": "4 epochs"}

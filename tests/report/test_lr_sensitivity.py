@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from helpers.fake_results import make_result
 
-from bench.report.lr_sensitivity import lr_table, write_lr_sensitivity
+from bench.analysis.lr_sensitivity import lr_table
+from bench.report.lr_sensitivity import write_lr_sensitivity
 from bench.report.prepared import prepare
 from bench.schema import Plot
 

@@ -1,16 +1,12 @@
-"""bench.report.levels and bench.report.tables: per-level pooling, the Markdown/LaTeX tables."""
+"""bench.report.tables: the Markdown/LaTeX results tables of the pooled levels."""
 
 from __future__ import annotations
-
-import statistics
 
 import pytest
 from helpers.fake_results import make_result, write_sweep
 
-from bench.report.levels import strategy_order, summarize_levels
-from bench.report.results import load_results
+from bench.analysis.results import load_results
 from bench.report.tables import to_latex, to_markdown, write_tables
-from bench.report.text import format_count
 
 # compound at phi=2: three seeds with a known spread, checked against a hand computation
 SEEDS = {("compound", 2, 0): 0.70, ("compound", 2, 1): 0.72, ("compound", 2, 2): 0.75}
@@ -20,17 +16,6 @@ SEEDS = {("compound", 2, 0): 0.70, ("compound", 2, 1): 0.72, ("compound", 2, 2):
 def table(tmp_path_factory):
     sweep = write_sweep(tmp_path_factory.mktemp("runs") / "tiny-shapes-epochs5", top1=SEEDS)
     return load_results([sweep])[0]
-
-
-def test_levels_pool_ok_seeds_and_count_the_rest(table):
-    levels = summarize_levels(table).set_index(["strategy", "phi"])
-    assert len(levels) == 4 * 4
-    width3 = levels.loc[("width", 3.0)]
-    assert (width3["n"], width3["n_ok"], width3["n_diverged"], width3["n_failed"]) == (3, 2, 1, 0)
-    ok_top1 = table.query("strategy == 'width' and phi == 3 and status == 'ok'")["top1"]
-    assert width3["top1_mean"] == pytest.approx(ok_top1.mean())
-    compound2 = levels.loc[("compound", 2.0)]
-    assert compound2["top1_mean"] == pytest.approx(statistics.mean(SEEDS.values()))
 
 
 def test_markdown_rows_and_numbers(table):
@@ -111,18 +96,6 @@ def test_write_tables_writes_both_files(table, tmp_path):
     assert paths["latex"].name == "results_table.tex"
     assert paths["markdown"].read_text() == to_markdown(table)
     assert paths["latex"].read_text() == to_latex(table)
-
-
-def test_formatting_helpers():
-    assert [format_count(v) for v in (2_610_194, 41_800_000, 1.64e9, 950)] == [
-        "2.61M",
-        "41.8M",
-        "1.64G",
-        "950",
-    ]
-    assert format_count(float("nan")) == "—"
-    names = ["compound_tiny_shapes", "linear", "depth", "abc", "compound"]
-    assert strategy_order(names) == ["depth", "compound", "linear", "abc", "compound_tiny_shapes"]
 
 
 def test_failed_only_level_reads_failed(tmp_path):

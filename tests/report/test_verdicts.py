@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from helpers.fake_results import write_sweep
 
+from bench.analysis.decide import ADDED, COLUMNS, EXTRAS, decisions, settings
+from bench.analysis.results import load_results
+from bench.analysis.verdicts import verdict_lines
 from bench.report import Report, build_report
-from bench.report.decide import ADDED, COLUMNS, EXTRAS, decisions, settings
-from bench.report.results import load_results
-from bench.report.verdicts import verdict_lines
 from bench.schema import Decide, Plot
 
 PLOT = Plot(formats=["png"], cam_images=0)

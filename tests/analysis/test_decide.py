@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from helpers.fake_results import make_result
 
-from bench.report.decide import (
+from bench.analysis.decide import (
     ADDED,
     COLUMNS,
     EXTRAS,

@@ -1,4 +1,4 @@
-"""Points a reader must see: still improving, not above chance, off the MAC target."""
+"""Flagged points drawn and footnoted: overlays on every top-1 figure, marks in the tables."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import pytest
 from helpers.fake_results import write_sweep
 from matplotlib.colors import to_rgb
 
+from bench.analysis.results import load_results
 from bench.report.cost import AXES, plot_top1_vs
-from bench.report.flags import FLAGS, counted, flag_text
+from bench.report.flags import FLAGS, OVERLAYS
 from bench.report.pareto import plot_pareto
 from bench.report.prepared import prepare
-from bench.report.results import load_results
 from bench.report.tables import to_latex, to_markdown
 
 NOT_LEARNED = ("depth", 2, 0)
@@ -31,11 +31,12 @@ def table(tmp_path_factory):
 
 def overlays(ax, flag) -> list[tuple[float, float]]:
     """(x, y) data positions of a kind's overlay markers."""
+    look = OVERLAYS[flag.key]
     return [
         xy
         for line in ax.get_lines()
-        if line.get_marker() == flag.marker and line.get_markerfacecolor() != "white"
-        and line.get_gid() is None and line.get_markersize() == flag.size
+        if line.get_marker() == look.marker and line.get_markerfacecolor() != "white"
+        and line.get_gid() is None and line.get_markersize() == look.size
         for xy in zip(line.get_xdata(), line.get_ydata(), strict=True)
     ]  # fmt: skip
 
@@ -116,12 +117,3 @@ def test_tables_footnote_the_flagged_levels(table):
         assert mark in tex.split(r"\midrule", 1)[1]  # in the cells
         assert mark in tex.split(r"\begin{tabular}")[0]  # and explained in the caption
     assert not {"†", "‡", "§"} & set(tex)
-
-
-def test_flag_text_counts_the_ok_points_in_words(table):
-    """What tables of points or fits say: phi 3 of both strategies (3 seeds each) still
-    improving, one seed not above chance, one off target; only ok points count."""
-    assert flag_text(table) == "6 still improving; 1 not above chance; 1 off MAC target"
-    assert flag_text(table[table["strategy"] == "depth"]) == "3 still improving; 1 not above chance"
-    assert flag_text(table.assign(status="diverged")) == ""
-    assert counted({"n_off_target": 2, "n_improving": 0}) == "2 off MAC target"

@@ -10,12 +10,12 @@ import pytest
 from helpers.fake_results import write_sweep
 from matplotlib.colors import to_rgb
 
+from bench.analysis.compare import compare
+from bench.analysis.results import load_sweeps
 from bench.report import build_report
 from bench.report.budgets import plot_top1_by_budget
-from bench.report.compare import compare, recipe_differences
 from bench.report.families import plot_top1_by_family
 from bench.report.prepared import prepare
-from bench.report.results import load_sweeps
 from bench.report.style import PALETTE
 from bench.schema import Plot
 
@@ -135,14 +135,6 @@ def test_sweeps_that_differ_in_more_than_the_budget_are_not_compared(tmp_path):
     found = compare(load_sweeps([short, same]).table, load_sweeps([short, same]).results)
     assert not found.by_budget
     assert found.notes == ["no by-budget comparison: again, tiny-shapes-epochs2 share a budget"]
-
-
-def test_recipe_differences_ignore_what_does_not_decide_learning():
-    a = {"config": {"train": {"lr": 0.1, "epochs": 2, "eval_every": 1}, "seed": 0, "phi": 1}}
-    b = {"config": {"train": {"lr": 0.1, "epochs": 4, "eval_every": 2}, "seed": 3, "phi": 2}}
-    assert recipe_differences([a, b]) == []
-    c = {"config": {"train": {"lr": 0.2}, "model": {"width_mult": 0.5}}}
-    assert recipe_differences([a, c]) == ["model.width_mult", "train.lr"]
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.report import frontier_fits
-from bench.report.fit_flags import at_bounds
-from bench.report.frontier import frontier_levels
-from bench.report.frontier_fits import (
+from bench.analysis import frontier_fits
+from bench.analysis.fit_flags import at_bounds
+from bench.analysis.frontier import frontier_levels
+from bench.analysis.frontier_fits import (
     PINNED,
     fit_frontier,
     fit_law,

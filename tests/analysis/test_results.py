@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from conftest import SMALL
 
+from bench.analysis.results import at_test_resolution
+from bench.analysis.text import describe_budget
 from bench.errors import UserError
 from bench.plot import parse_args
-from bench.report.results import at_test_resolution
-from bench.report.text import describe_budget
 
 TABLE = pd.DataFrame({
     "status": ["ok", "ok", "diverged"], "top1": [0.5, 0.6, None],

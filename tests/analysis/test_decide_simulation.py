@@ -4,7 +4,7 @@ Each simulation is the default adaptive sweep, ``strategy=depth,width,compound s
 decide.max_seeds=5``: 3 strategies at levels phi 1 and 2 plus the phi 0 baseline, seeds 0-2
 requested, then one seed per round for every undecided level up to 5 (3 looks), replayed by
 :func:`bench.sweep.rounds.plan_rounds` exactly as a sweep replays it, and judged at the end by
-:func:`bench.report.decide.decisions` and :func:`~bench.report.decide.winners` as the report
+:func:`bench.analysis.decide.decisions` and :func:`~bench.analysis.decide.winners` as the report
 judges it. Top-1 of a point = a seed effect shared by the level's points (data order) + the
 strategy's effect + its own noise, so that a paired difference has sd 1 point (0.01).
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bench.report.decide import decisions, winners
+from bench.analysis.decide import decisions, winners
 from bench.schema import Decide
 from bench.sweep.rounds import Job, looks, plan_rounds
 

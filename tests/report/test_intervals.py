@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import math
-import statistics
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from helpers.fake_results import write_sweep
 
+from bench.analysis.levels import summarize_levels
+from bench.analysis.results import load_results
 from bench.report.cost import caption, plot_top1_vs
-from bench.report.levels import summarize_levels
 from bench.report.prepared import prepare
-from bench.report.results import load_results
-from bench.report.stats import seed_interval, t_quantile
 from bench.report.tables import to_latex, to_markdown
 from bench.schema import Plot
 
@@ -36,37 +32,6 @@ def y_extent(artist) -> tuple[float, float]:
     else:
         y = np.concatenate([p.vertices[:, 1] for p in artist.get_paths()])
     return float(y.min()), float(y.max())
-
-
-# ---------------------------------------------------------------- the interval itself
-
-
-def test_t95_is_the_t_interval_and_is_clipped_to_the_bounds():
-    values = [0.70, 0.72, 0.75]
-    half = t_quantile(2) * statistics.stdev(values) / math.sqrt(3)
-    got = seed_interval(values, "t95")
-    assert got.kind == "t95" and not got.clipped
-    assert (got.low, got.high) == pytest.approx((statistics.mean(values) - half,
-                                                 statistics.mean(values) + half))  # fmt: skip
-    near_one = seed_interval([0.99, 0.999, 0.90], "t95")
-    assert near_one.clipped and near_one.high == 1.0 and 0 <= near_one.low < near_one.mean
-
-
-def test_sd_and_range():
-    values = [0.1, 0.2, 0.6]
-    sd = seed_interval(values, "sd")
-    assert sd.high - sd.mean == pytest.approx(statistics.stdev(values)) and sd.kind == "sd"
-    assert seed_interval([0.0, 0.01, 0.5], "sd").low == 0.0  # clipped at 0
-    assert seed_interval(values, "range")[1:] == (0.1, 0.6, "range", False)
-
-
-def test_too_few_values_for_a_band():
-    # two seeds: t = 12.7 would give -25 % .. 100 %+; their range is what is shown
-    assert seed_interval([0.3, 0.9], "t95") == (pytest.approx(0.6), 0.3, 0.9, "range", False)
-    assert seed_interval([0.4, None, math.nan], "sd")[1:] == (0.4, 0.4, "one", False)
-    assert seed_interval([], "range").kind == "none"
-    with pytest.raises(ValueError, match="interval 'ci' must be one of t95, sd, range"):
-        seed_interval([0.5], "ci")
 
 
 # ---------------------------------------------------------------- drawn and tabulated
