@@ -22,8 +22,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
-from bench.config.bases import DataConfig, ModelConfig
-from bench.config.types import (  # noqa: F401 - parse_auto and resolve_auto are read from here
+from bench.schema_bases import DataConfig, ModelConfig
+from bench.schema_types import (  # noqa: F401 - parse_auto and resolve_auto are read from here
     AutoBool,
     Device,
     FolderName,

@@ -57,7 +57,10 @@ LAYERS: dict[str, int] = {
 
 # Old import paths kept for users' configs and code: each re-exports one module and takes its
 # layer and room, so it may import that module and nothing above it.
-SHIMS: dict[str, str] = {}
+SHIMS: dict[str, str] = {
+    "bench.config.bases": "bench.schema_bases",
+    "bench.config.types": "bench.schema_types",
+}
 
 # Upward arrows not fixed yet, each with why; the list only shrinks (a stale entry fails).
 KNOWN_UPWARD: dict[tuple[str, str], str] = {
@@ -69,8 +72,6 @@ KNOWN_UPWARD: dict[tuple[str, str], str] = {
     ("bench.config.validate", "bench.models"): "moves to bench.validate",
     ("bench.config.validate", "bench.scaling.strategies"): "moves to bench.validate",
     ("bench.models", "bench.scaling.strategies"): "rounding moves to models",
-    ("bench.schema", "bench.config.bases"): "moves to the floor",
-    ("bench.schema", "bench.config.types"): "moves to the floor",
     ("bench.train.point", "bench.plan"): "planning a point moves to scaling",
     ("bench.train.point", "bench.sweep.claims"): "claims move beside the store",
 }
