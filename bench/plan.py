@@ -25,10 +25,10 @@ from bench.cache import LRU
 from bench.config.compose import compose_jobs, expand_sweep
 from bench.config.validate import validate
 from bench.errors import UserError, exit_on_user_error
+from bench.record import PLAN_COLUMNS
 from bench.scaling.solver import PlannedPoint, Planner
 from bench.schema import Run
 from bench.store import atomic_write_text
-from bench.train.record import PLAN_COLUMNS
 
 if TYPE_CHECKING:  # pandas is imported where tables are made: every training job imports this
     import pandas as pd
@@ -80,7 +80,7 @@ def with_baselines(jobs: list[list[str]]) -> list[list[str]]:
 def plan_sweep(arguments: list[str]) -> tuple[pd.DataFrame, list[PlannedPoint], Run]:
     """Plan every point of the sweep ``arguments`` describe, after checking every job's config.
 
-    Returns the table (one row per point, :data:`bench.train.record.PLAN_COLUMNS`),
+    Returns the table (one row per point, :data:`bench.record.PLAN_COLUMNS`),
     the points, and the first job's config (for settings such as ``plan.out``
     that do not vary in a sweep).
     """

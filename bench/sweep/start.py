@@ -60,9 +60,9 @@ def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictCon
     from bench.config.validate import validate
     from bench.data import check_data
     from bench.hardware.device import resolve_device
+    from bench.record import config_record
     from bench.report.trust import named_modules
     from bench.track.tracker import resolve_mode
-    from bench.train.record import config_record
 
     trusted: set[str] = set()
     points: dict[Path, None] = {}

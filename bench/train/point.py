@@ -33,6 +33,15 @@ from bench.errors import UserError, fail
 from bench.hardware import distributed as ddp
 from bench.hardware.device import device_info, prepare, resolve_device, traits
 from bench.plan import plan_point
+from bench.provenance import versions
+from bench.record import (
+    FINAL,
+    SUMMARY_KEYS,
+    PointResult,
+    config_record,
+    record_failure,
+    reuse_finished,
+)
 from bench.scaling.budget import plan_budget
 from bench.scaling.regularization import regularised
 from bench.schema import Run, resolve_auto
@@ -53,16 +62,7 @@ from bench.train.inference import PeakMemory
 from bench.train.loop import Outcome, Setup, fit, new_state
 from bench.train.network import build, held_out_evaluations, inference_cost
 from bench.train.progress import Progress, label
-from bench.train.provenance import versions
-from bench.train.record import (
-    FINAL,
-    SUMMARY_KEYS,
-    PointResult,
-    config_record,
-    record,
-    record_failure,
-    reuse_finished,
-)
+from bench.train.record import record
 from bench.train.tuning import tune
 
 log = logging.getLogger("bench.run")
