@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 
 from bench.cache import LRU
 from bench.config.compose import compose_jobs, expand_sweep
-from bench.config.validate import validate
 from bench.errors import UserError, exit_on_user_error
 from bench.record import PLAN_COLUMNS
 from bench.scaling.solver import PlannedPoint, Planner
 from bench.schema import Run
 from bench.store import atomic_write_text
+from bench.validate import validate
 
 if TYPE_CHECKING:  # pandas is imported where tables are made: every training job imports this
     import pandas as pd

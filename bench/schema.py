@@ -3,7 +3,7 @@
 Hydra composes ``conf/`` (YAML presets for models, data, strategies and
 experiments) on top of the defaults declared here, which reach Hydra as one
 untyped node (:func:`bench.config.compose.defaults`), so a YAML file only says what
-it changes. :func:`bench.config.validate.validate` then turns the composed config
+it changes. :func:`bench.validate.validate` then turns the composed config
 into these typed sections, and every bad value is one line naming the key,
 the value and what is allowed. Composition stays untyped on purpose: typed
 Hydra nodes reject a bad value while composing, with a multi-line message and

@@ -60,17 +60,14 @@ LAYERS: dict[str, int] = {
 SHIMS: dict[str, str] = {
     "bench.config.bases": "bench.schema_bases",
     "bench.config.types": "bench.schema_types",
+    "bench.config.places": "bench.places",
+    "bench.config.reference": "bench.reference",
+    "bench.config.validate": "bench.validate",
+    "bench.train.provenance": "bench.provenance",
 }
 
 # Upward arrows not fixed yet, each with why; the list only shrinks (a stale entry fails).
 KNOWN_UPWARD: dict[tuple[str, str], str] = {
-    ("bench.config.places", "bench.data"): "moves to bench.places",
-    ("bench.config.reference", "bench.data"): "moves to bench.reference",
-    ("bench.config.reference", "bench.models"): "moves to bench.reference",
-    ("bench.config.reference", "bench.scaling.strategies"): "moves to bench.reference",
-    ("bench.config.validate", "bench.data"): "moves to bench.validate",
-    ("bench.config.validate", "bench.models"): "moves to bench.validate",
-    ("bench.config.validate", "bench.scaling.strategies"): "moves to bench.validate",
     ("bench.models", "bench.scaling.strategies"): "rounding moves to models",
     ("bench.train.point", "bench.plan"): "planning a point moves to scaling",
     ("bench.train.point", "bench.sweep.claims"): "claims move beside the store",

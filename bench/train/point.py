@@ -25,7 +25,6 @@ from typing import Any
 import torch
 
 from bench.config.compose import hydra_job
-from bench.config.validate import validate
 from bench.data import load_data
 from bench.data.batches import BatchSpec, Preprocess
 from bench.data.inputs import FirstImages, make_batches
@@ -64,6 +63,7 @@ from bench.train.network import build, held_out_evaluations, inference_cost
 from bench.train.progress import Progress, label
 from bench.train.record import record
 from bench.train.tuning import tune
+from bench.validate import validate
 
 log = logging.getLogger("bench.run")
 
