@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from bench.claims import ClaimLost, reuse_or_claim
 from bench.config.compose import hydra_job
 from bench.data import load_data
 from bench.data.batches import BatchSpec, Preprocess
@@ -31,7 +32,6 @@ from bench.data.inputs import FirstImages, make_batches
 from bench.errors import UserError, fail
 from bench.hardware import distributed as ddp
 from bench.hardware.device import device_info, prepare, resolve_device, traits
-from bench.plan import plan_point
 from bench.provenance import versions
 from bench.record import (
     FINAL,
@@ -42,6 +42,7 @@ from bench.record import (
     reuse_finished,
 )
 from bench.scaling.budget import plan_budget
+from bench.scaling.planning import plan_point
 from bench.scaling.regularization import regularised
 from bench.schema import Run, resolve_auto
 from bench.store import (
@@ -53,7 +54,6 @@ from bench.store import (
     remove_leftovers,
     set_aside,
 )
-from bench.sweep.claims import ClaimLost, reuse_or_claim
 from bench.track.tracker import RunSpec, Tracker, warm_up
 from bench.train import stop
 from bench.train.identity import Point, run_id, training_key
