@@ -204,6 +204,29 @@ def test_shims_only_re_export_their_module():
         assert target in graph[shim], f"{shim} does not import {target}"
 
 
+# Modules that import each other inside one room, not untangled yet; the list only shrinks.
+KNOWN_MODULE_CIRCLES: dict[tuple[str, ...], str] = {
+    ("bench.data", "bench.data.cifar", "bench.data.imagefolder", "bench.data.shapes",
+     "bench.data.validation"): "the kinds import Data from the package that lists them",
+    ("bench.report.cam", "bench.report.cam_draw"): "being split in the analysis/report work",
+    ("bench.report.frontier", "bench.report.frontier_plot"): "being split (analysis/report)",
+}  # fmt: skip
+
+
+def module_circles(graph: dict[str, set[str]]) -> list[tuple[str, ...]]:
+    """The sets of modules that import each other (the checkpoint and the loop once did)."""
+    edges = {m: {t for t in targets if t in graph} for m, targets in graph.items()}
+    return sorted(tuple(sorted(c)) for c in _components(edges) if len(c) > 1)
+
+
+def test_no_two_modules_import_each_other():
+    circles = module_circles(imports(ROOT))
+    new = [c for c in circles if c not in KNOWN_MODULE_CIRCLES]
+    assert not new, f"modules that import each other: {new}"
+    stale = sorted(set(KNOWN_MODULE_CIRCLES) - set(circles))
+    assert not stale, f"untangled, remove from KNOWN_MODULE_CIRCLES: {stale}"
+
+
 def _write(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         path = root / name
@@ -226,6 +249,7 @@ def test_an_upward_import_in_a_function_is_caught(tmp_path):
     assert graph["bench.train.loop"] == {"bench.models", "bench.errors"}
     assert upward(graph, LAYERS, {}) == [("bench.models", "bench.train.loop", 2, 5)]
     assert room_circles(graph, LAYERS, {}) == [["bench.models", "bench.train"]]
+    assert module_circles(graph) == [("bench.models", "bench.train.loop")]
     # listed as a shim of a training module, models' import no longer climbs
     shims = {"bench.models": "bench.train.shim"}
     assert upward(graph, LAYERS, shims) == []

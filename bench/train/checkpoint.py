@@ -22,7 +22,7 @@ from bench.provenance import versions
 from bench.store import atomic_torch_save, set_aside
 
 if TYPE_CHECKING:
-    from bench.train.loop import State
+    from bench.train.state import State
 
 log = logging.getLogger("bench.run")
 KEYS = ("model", "optimizer", "scheduler", "step", "history", "train_seconds")

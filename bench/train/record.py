@@ -30,7 +30,7 @@ from bench.record import (  # noqa: F401 - re-exported: the old place of the def
 
 if TYPE_CHECKING:
     from bench.train.identity import Point
-    from bench.train.loop import Outcome
+    from bench.train.outcome import Outcome
 
 # result keys the training's outcome holds under the same name
 FROM_OUTCOME = (
