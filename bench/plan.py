@@ -21,47 +21,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.cache import LRU
 from bench.config.compose import compose_jobs, expand_sweep
-from bench.config.validate import validate
 from bench.errors import UserError, exit_on_user_error
-from bench.scaling.solver import PlannedPoint, Planner
+from bench.record import PLAN_COLUMNS
+from bench.scaling.planning import plan_point, planner_for  # noqa: F401 - also read from here
+from bench.scaling.solver import PlannedPoint
 from bench.schema import Run
 from bench.store import atomic_write_text
-from bench.train.record import PLAN_COLUMNS
+from bench.validate import validate
 
 if TYPE_CHECKING:  # pandas is imported where tables are made: every training job imports this
     import pandas as pd
-
-_planners: LRU[Planner] = LRU(16)
-
-
-def planner_for(config: Run) -> Planner:
-    """The planner for a config's model and data shape (kept for the next point)."""
-    from bench.data import num_classes
-
-    model, data, plan = config.model, config.data, config.plan
-
-    def make() -> Planner:
-        return Planner(
-            model=model,
-            base_resolution=data.resolution,
-            num_classes=num_classes(data),
-            tolerance=plan.tolerance,
-            precision=plan.precision,
-            max_miss=plan.max_miss,
-        )
-
-    key = (model.model_dump_json(), data.model_dump_json(), plan.model_dump_json())
-    return _planners.get(key, make)
-
-
-def plan_point(config: Run, check: bool = True) -> PlannedPoint:
-    """Solve the point a config describes; with ``check``, an off-budget point is a UserError."""
-    point = planner_for(config).solve(config.strategy, config.phi)
-    if check and point.infeasible:
-        raise UserError(point.note)
-    return point
 
 
 def with_baselines(jobs: list[list[str]]) -> list[list[str]]:
@@ -80,7 +50,7 @@ def with_baselines(jobs: list[list[str]]) -> list[list[str]]:
 def plan_sweep(arguments: list[str]) -> tuple[pd.DataFrame, list[PlannedPoint], Run]:
     """Plan every point of the sweep ``arguments`` describe, after checking every job's config.
 
-    Returns the table (one row per point, :data:`bench.train.record.PLAN_COLUMNS`),
+    Returns the table (one row per point, :data:`bench.record.PLAN_COLUMNS`),
     the points, and the first job's config (for settings such as ``plan.out``
     that do not vary in a sweep).
     """

@@ -3,7 +3,7 @@
 Hydra composes ``conf/`` (YAML presets for models, data, strategies and
 experiments) on top of the defaults declared here, which reach Hydra as one
 untyped node (:func:`bench.config.compose.defaults`), so a YAML file only says what
-it changes. :func:`bench.config.validate.validate` then turns the composed config
+it changes. :func:`bench.validate.validate` then turns the composed config
 into these typed sections, and every bad value is one line naming the key,
 the value and what is allowed. Composition stays untyped on purpose: typed
 Hydra nodes reject a bad value while composing, with a multi-line message and
@@ -22,8 +22,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
-from bench.config.bases import DataConfig, ModelConfig
-from bench.config.types import (  # noqa: F401 - parse_auto and resolve_auto are read from here
+from bench.schema_bases import DataConfig, ModelConfig
+from bench.schema_types import (  # noqa: F401 - parse_auto and resolve_auto are read from here
     AutoBool,
     Device,
     FolderName,

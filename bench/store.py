@@ -1,7 +1,7 @@
 """The results store: where a sweep's files live, and the one way they are written.
 
     runs/<sweep>/sweep.json                  what was asked (written once per multirun)
-    runs/<sweep>/<point>/result.json         one point: bench.train.record.PointResult
+    runs/<sweep>/<point>/result.json         one point: bench.record.PointResult
     runs/<sweep>/trained/<key>/              a training shared by identical points:
         claim.json  checkpoint.pt  outcome.json
 

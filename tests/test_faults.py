@@ -138,7 +138,7 @@ def test_a_full_disk_fails_the_point_in_one_line_and_keeps_the_previous_checkpoi
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("bench.train.checkpoint.atomic_torch_save", save)
-    monkeypatch.setattr("bench.train.record.atomic_write_json", write_json)
+    monkeypatch.setattr("bench.record.atomic_write_json", write_json)
     with pytest.raises(SystemExit):
         run_point(cfg)
     err = capsys.readouterr().err

@@ -94,7 +94,7 @@ def test_every_declared_key_is_read_somewhere():
     sources = "\n".join(
         p.read_text()
         for p in (REPO / "bench").rglob("*.py")
-        if p.name not in ("schema.py", "reference.py")
+        if p.name not in ("schema.py", "schema_bases.py", "schema_types.py", "reference.py")
     )
     unread = []
     for name, cls in {**SECTIONS, "top": Run}.items():

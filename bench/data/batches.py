@@ -38,6 +38,7 @@ from bench.cache import LRU
 from bench.data import ImageSet
 from bench.data.jpeg import RRC_RATIO, RRC_SCALE
 from bench.hardware.device import traits
+from bench.hardware.distributed import Shard  # noqa: F401 - re-exported: its old place
 
 _resized: LRU[torch.Tensor] = LRU(2)  # the split at a point's size, for the next point
 RRC_LOG_RATIO = (math.log(RRC_RATIO[0]), math.log(RRC_RATIO[1]))
@@ -57,19 +58,6 @@ class Preprocess:
     def of(cls, data: Any) -> Preprocess:
         """The preprocessing a validated data config asks for."""
         return cls(data.augment, data.crop_pct, data.resolution)
-
-
-@dataclass(frozen=True)
-class Shard:
-    """This process's share of every global batch (rank r of world)."""
-
-    rank: int = 0
-    world: int = 1
-
-    def take(self, global_batch: int) -> slice:
-        """The slice of a global batch that belongs to this rank."""
-        per = global_batch // self.world
-        return slice(self.rank * per, (self.rank + 1) * per)
 
 
 def channel_stats(images: torch.Tensor, max_images: int = 512) -> tuple[tuple, tuple]:

@@ -18,9 +18,21 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from bench.data.batches import Shard
 from bench.errors import UserError
 from bench.hardware.device import traits
+
+
+@dataclass(frozen=True)
+class Shard:
+    """This process's share of every global batch (rank r of world)."""
+
+    rank: int = 0
+    world: int = 1
+
+    def take(self, global_batch: int) -> slice:
+        """The slice of a global batch that belongs to this rank."""
+        per = global_batch // self.world
+        return slice(self.rank * per, (self.rank + 1) * per)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from torch import nn
 
 from bench.config.checks import import_path
 from bench.errors import UserError
-from bench.scaling.strategies import Scale, linear_extra_blocks, round_depth, round_width
+from bench.models.rounding import Scale, linear_extra_blocks, round_depth, round_width
 from bench.schema import ModelConfig
 
 Builder = Callable[..., nn.Module]

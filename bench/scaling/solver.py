@@ -67,7 +67,7 @@ class PlannedPoint:
         return self.candidate.cost.macs / self.target_macs
 
     def fields(self) -> dict[str, Any]:
-        """The plan's part of a point's result (:data:`bench.train.record.PLAN_COLUMNS`)."""
+        """The plan's part of a point's result (:data:`bench.record.PLAN_COLUMNS`)."""
         c = self.candidate
         return {
             "strategy": self.strategy,

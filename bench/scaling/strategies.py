@@ -16,71 +16,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from timm.layers import make_divisible
 
 from bench.config.checks import import_path, one_line
 from bench.errors import UserError
+from bench.models.rounding import (  # noqa: F401 - re-exported: their old place
+    WIDTH_DIVISOR,
+    Scale,
+    linear_extra_blocks,
+    round_depth,
+    round_resolution,
+    round_width,
+)
 from bench.schema import FolderName, Section
-
-WIDTH_DIVISOR = 8
-
-
-@dataclass(frozen=True)
-class Scale:
-    """Continuous multipliers of one point, before rounding.
-
-    ``extra`` is VGG-style linear scaling's addition: extra blocks as a
-    fraction of the baseline's block count; 0 for multiplicative strategies.
-    """
-
-    d: float = 1.0
-    w: float = 1.0
-    r: float = 1.0
-    extra: float = 0.0
-
-
-def round_depth(repeats: int, d: float) -> int:
-    """Blocks in a stage after depth scaling: ``ceil(d * n)``, at least 1 (timm's 'ceil')."""
-    return max(1, int(math.ceil(repeats * d)))
-
-
-def round_width(channels: int, w: float, divisor: int = WIDTH_DIVISOR) -> int:
-    """Channels after width scaling: nearest multiple of ``divisor``, never >10% below exact.
-
-    This is TF's ``round_filters`` and timm's ``make_divisible``; using timm's
-    own function keeps our B1-B7 identical to timm's.
-    """
-    return int(make_divisible(channels * w, divisor, round_limit=0.9))
-
-
-def round_resolution(base: int, r: float) -> int:
-    """Input side after resolution scaling: a multiple of 8 (of 4 under 64 px).
-
-    ``r == 1`` returns the baseline's own side unchanged, so a baseline given
-    at, say, 260 px (B2) is trained at exactly that size.
-    """
-    if r == 1.0:
-        return int(base)
-    exact = base * r
-    quantum = 4 if exact < 64 else 8
-    return max(quantum, int(round(exact / quantum)) * quantum)
-
-
-def linear_extra_blocks(k: float, stages: int) -> tuple[int, ...]:
-    """Spread ``round(k * stages)`` extra blocks over the stages, deepest stages first.
-
-    ``k`` is the continuous number of extra blocks per stage. Every stage gets
-    ``floor(E / S)`` and the last ``E mod S`` stages one more, which is how
-    VGG grew (VGG-13 -> 16 -> 19 added convs to the later stages). Negative
-    ``k`` removes blocks the same way; monotone in ``k``, as the solver needs.
-    """
-    total = int(round(k * stages))
-    base, rest = divmod(total, stages)
-    return tuple(base + (1 if i >= stages - rest else 0) for i in range(stages))
 
 
 class Strategy(Section):

@@ -56,13 +56,13 @@ def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictCon
     the user chose them, so the sweep's own report may import them. Each data
     set and runs_dir is checked once.
     """
-    from bench.config.places import check_writable
-    from bench.config.validate import validate
     from bench.data import check_data
     from bench.hardware.device import resolve_device
+    from bench.places import check_writable
+    from bench.record import config_record
     from bench.report.trust import named_modules
     from bench.track.tracker import resolve_mode
-    from bench.train.record import config_record
+    from bench.validate import validate
 
     trusted: set[str] = set()
     points: dict[Path, None] = {}

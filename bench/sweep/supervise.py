@@ -229,10 +229,10 @@ def death_reason(exitcode: int, pid: int) -> str:
 
 def record_death(cfg: Any, reason: str) -> None:
     """A ``failed`` result.json for the job whose composed config is ``cfg``."""
-    from bench.config.validate import validate
     from bench.errors import UserError
+    from bench.record import record_failure
     from bench.store import point_paths
-    from bench.train.record import record_failure
+    from bench.validate import validate
 
     try:
         config = validate(cfg)

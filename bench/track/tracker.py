@@ -99,7 +99,7 @@ def artifact_name(*parts: str) -> str:
 
 def with_commit(config: Mapping[str, Any]) -> dict[str, Any]:
     """``config`` with ``versions.git_commit`` set (the commit result.json records)."""
-    from bench.train.provenance import git_commit
+    from bench.provenance import git_commit
 
     out = dict(config)
     versions = dict(out.get("versions") or {})

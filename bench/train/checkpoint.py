@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from bench.provenance import versions
 from bench.store import atomic_torch_save, set_aside
-from bench.train.provenance import versions
 
 if TYPE_CHECKING:
-    from bench.train.loop import State
+    from bench.train.state import State
 
 log = logging.getLogger("bench.run")
 KEYS = ("model", "optimizer", "scheduler", "step", "history", "train_seconds")

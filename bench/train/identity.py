@@ -18,11 +18,11 @@ from bench.data import Data
 from bench.data.batches import Preprocess
 from bench.data.inputs import preprocessing
 from bench.hardware import distributed as ddp
+from bench.provenance import learning_versions
 from bench.scaling.budget import Budget
 from bench.scaling.solver import PlannedPoint
 from bench.schema import Run, resolve_auto
 from bench.store import PointPaths
-from bench.train.provenance import learning_versions
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from bench.train import stop
 from bench.train.checkpoint import load_checkpoint, save_checkpoint
 from bench.train.outcome import Outcome
 from bench.train.progress import Progress
+from bench.train.state import State
 
 log = logging.getLogger("bench.run")
 
@@ -51,25 +52,6 @@ class Setup:
     is_main: bool = True
     average: Callable[[torch.Tensor], torch.Tensor] = lambda t: t  # over DDP ranks
     before_write: Callable[[], None] = lambda: None  # raises if this worker lost its claim
-
-
-@dataclass
-class State:
-    """Everything the loop changes; a checkpoint is this, saved."""
-
-    model: nn.Module
-    eval_model: nn.Module
-    optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LRScheduler
-    step: int = 0
-    history: list[dict[str, Any]] = field(default_factory=list)
-    train_seconds: float = 0.0
-    last_loss: float | None = None
-    timings: dict[str, float] = field(
-        default_factory=lambda: dict.fromkeys(("eval", "checkpoint", "log"), 0.0)
-    )
-    last_checkpoint: float = field(default_factory=time.monotonic)  # when one was last written
-    resumed_versions: dict[str, Any] = field(default_factory=dict)  # what wrote the checkpoint
 
 
 def make_optimizer(model: nn.Module, recipe: Train) -> torch.optim.Optimizer:

@@ -24,16 +24,25 @@ from typing import Any
 
 import torch
 
+from bench.claims import ClaimLost, reuse_or_claim
 from bench.config.compose import hydra_job
-from bench.config.validate import validate
 from bench.data import load_data
 from bench.data.batches import BatchSpec, Preprocess
 from bench.data.inputs import FirstImages, make_batches
 from bench.errors import UserError, fail
 from bench.hardware import distributed as ddp
 from bench.hardware.device import device_info, prepare, resolve_device, traits
-from bench.plan import plan_point
+from bench.provenance import versions
+from bench.record import (
+    FINAL,
+    SUMMARY_KEYS,
+    PointResult,
+    config_record,
+    record_failure,
+    reuse_finished,
+)
 from bench.scaling.budget import plan_budget
+from bench.scaling.planning import plan_point
 from bench.scaling.regularization import regularised
 from bench.schema import Run, resolve_auto
 from bench.store import (
@@ -45,7 +54,6 @@ from bench.store import (
     remove_leftovers,
     set_aside,
 )
-from bench.sweep.claims import ClaimLost, reuse_or_claim
 from bench.track.tracker import RunSpec, Tracker, warm_up
 from bench.train import stop
 from bench.train.identity import Point, run_id, training_key
@@ -53,17 +61,9 @@ from bench.train.inference import PeakMemory
 from bench.train.loop import Outcome, Setup, fit, new_state
 from bench.train.network import build, held_out_evaluations, inference_cost
 from bench.train.progress import Progress, label
-from bench.train.provenance import versions
-from bench.train.record import (
-    FINAL,
-    SUMMARY_KEYS,
-    PointResult,
-    config_record,
-    record,
-    record_failure,
-    reuse_finished,
-)
+from bench.train.record import record
 from bench.train.tuning import tune
+from bench.validate import validate
 
 log = logging.getLogger("bench.run")
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from bench.record import PointResult
 from bench.schema import Run
-from bench.train.record import PointResult
 
 
 def candidates(config: Run) -> list[Run]:

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
+from bench import claims
+from bench.claims import Claim, ClaimLost, machine, reuse_or_claim, start_ticks
 from bench.errors import UserError
 from bench.hardware.distributed import Dist
-from bench.sweep import claims
-from bench.sweep.claims import Claim, ClaimLost, machine, reuse_or_claim, start_ticks
 
 
 def plant(folder, **owner):
@@ -57,7 +57,7 @@ def test_a_reused_pid_does_not_keep_a_dead_owners_claim(tmp_path):
 
 
 class FakeClock:
-    """The ``time`` module as :mod:`bench.sweep.claims` sees it, with a monotonic clock that
+    """The ``time`` module as :mod:`bench.claims` sees it, with a monotonic clock that
     only the test moves: staleness is decided by the clock, never by how fast this machine is."""
 
     def __init__(self) -> None:
