@@ -208,8 +208,6 @@ def test_shims_only_re_export_their_module():
 KNOWN_MODULE_CIRCLES: dict[tuple[str, ...], str] = {
     ("bench.data", "bench.data.cifar", "bench.data.imagefolder", "bench.data.shapes",
      "bench.data.validation"): "the kinds import Data from the package that lists them",
-    ("bench.report.cam", "bench.report.cam_draw"): "being split in the analysis/report work",
-    ("bench.report.frontier", "bench.report.frontier_plot"): "being split (analysis/report)",
 }  # fmt: skip
 
 

@@ -25,7 +25,7 @@ def test_every_sweep_folder_of_a_multirun_is_found(tmp_path):
     ]
     checked = check_jobs(jobs, compose_config)
     dirs = checked.sweep_dirs
-    assert [d.name for d in dirs] == ["tiny-shapes-epochs1", "tiny-shapes-epochs2"]
+    assert [d.name for d in dirs] == ["vgg_tiny-shapes-epochs1", "vgg_tiny-shapes-epochs2"]
     assert {Path(d.parent) for d in dirs} == {tmp_path}
     groups = by_sweep(checked, jobs)  # each folder gets its own sweep.json, with its jobs
     assert list(groups) == [(d, d.name) for d in dirs]
