@@ -94,7 +94,7 @@ class PointResult:
     resumed_from_step: int | None = _key()  # 0 unless it continued from a checkpoint
     drop_rate: float | None = _key(summary=True)  # dropout this point used (train.regularization)
     drop_path_rate: float | None = _key(summary=True)  # stochastic depth this point used
-    # -- testing at other sides (bench.train.test_resolution) ---------------------------------
+    # -- testing at other sides (bench.train.eval_sides) ---------------------------------
     # the side is chosen on the validation split, never the test split: null without one
     best_test_resolution: int | None = _key(summary=True)  # side of the best validation top-1
     top1_at_best_test_resolution: float | None = _key(summary=True)  # test top-1 at that side

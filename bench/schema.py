@@ -190,7 +190,7 @@ class Decide(Section):
 
 
 class Eval(Section):
-    """``eval.*``: how a trained point is evaluated (bench.train.test_resolution)."""
+    """``eval.*``: how a trained point is evaluated (bench.train.eval_sides)."""
 
     flip: bool = True
     """Average each held-out image's prediction with its mirror image's in the final

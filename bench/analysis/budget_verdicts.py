@@ -1,5 +1,5 @@
 """The ranking by budget's words: a winner where the paired test decides one, "leads by mean"
-elsewhere, and what changes between budgets (:mod:`bench.analysis.budgets`).
+elsewhere, and what changes between budgets (:mod:`bench.analysis.budget_ranking`).
 
 A level here is one phi of one sweep (one budget). Its winner is
 :func:`bench.analysis.decide.winners`' (the strategy that wins its paired comparison

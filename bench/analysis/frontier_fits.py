@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from bench.analysis.budgets import budget_order
+from bench.analysis.budget_ranking import budget_order
 from bench.analysis.fit_flags import at_bounds, failed_resamples, join, too_few_points
 from bench.analysis.flags import flag_text
 from bench.analysis.frontier import envelope_index, series_points

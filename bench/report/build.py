@@ -117,11 +117,11 @@ def build_report(
 def _core(report: Report, prep: Any) -> None:
     """results table, fits, every top-1-vs-cost figure and the Pareto front."""
     from bench.analysis.fits import fit_strategies
-    from bench.report.cost import caption, has_cost, plot_top1_vs
     from bench.report.fits_tables import write_fits
     from bench.report.pareto import plot_pareto
     from bench.report.style import save_and_close
     from bench.report.tables import write_tables
+    from bench.report.top1_vs_cost import caption, has_cost, plot_top1_vs
 
     options, figures = prep.options, report.out_dir / "figures"
     tables = report.out_dir / "tables"
@@ -240,8 +240,8 @@ def _untrusted(results: dict[str, list[dict]], options: Plot, trusted: frozenset
 def _comparisons(report: Report, prep: Any, results: dict[str, list[dict]]) -> None:
     """By-budget figure and ranking, cross-family figure: when the sweeps allow them."""
     from bench.analysis.compare import compare
-    from bench.report.budgets import budget_caption, plot_top1_by_budget, write_ranking
-    from bench.report.families import family_caption, plot_top1_by_family
+    from bench.report.by_budget import budget_caption, plot_top1_by_budget, write_ranking
+    from bench.report.by_family import family_caption, plot_top1_by_family
     from bench.report.style import save_and_close
 
     found = compare(prep.points, results)

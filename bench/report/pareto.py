@@ -17,11 +17,11 @@ from matplotlib.figure import Figure
 
 from bench.analysis.pareto import pareto_front
 from bench.report.axes import Label, finish, log_x
-from bench.report.cost import AXES, caption
 from bench.report.draw import legend, strategy_handles
 from bench.report.flags import draw_flags
 from bench.report.prepared import Prepared, baseline, prepare
 from bench.report.style import RC, linestyle, new_figure
+from bench.report.top1_vs_cost import AXES, caption
 
 __all__ = ["pareto_front", "plot_pareto"]
 

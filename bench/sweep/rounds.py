@@ -69,7 +69,7 @@ class Job:
 
 
 @dataclass
-class Plan:
+class RoundPlan:
     """Where the rounds stand: every round so far, and the jobs still without a result."""
 
     rounds: list[dict[str, Any]] = field(default_factory=list)
@@ -103,7 +103,7 @@ def looks(jobs: list[Job], max_seeds: int) -> int:
     return max(1, max_seeds - fewest + 1) if max_seeds > fewest else 1
 
 
-def plan_rounds(jobs: list[Job], table: pd.DataFrame, decide: Decide, n_looks: int) -> Plan:
+def plan_rounds(jobs: list[Job], table: pd.DataFrame, decide: Decide, n_looks: int) -> RoundPlan:
     """Replay the rounds from the requested seeds on the results in ``table`` (module doc)."""
     templates = {(j.strategy, j.phi): list(j.overrides) for j in jobs}
     strategies: dict[float, list[str]] = {}
@@ -114,7 +114,7 @@ def plan_rounds(jobs: list[Job], table: pd.DataFrame, decide: Decide, n_looks: i
             strategies[job.phi].append(job.strategy)
         seeds.setdefault(job.phi, set()).add(job.seed)
     present = _present(table)
-    plan = Plan()
+    plan = RoundPlan()
     while True:
         wanted = [(s, phi, k) for phi in seeds for s in strategies[phi] for k in sorted(seeds[phi])]
         missing = [p for p in wanted if p not in present]

@@ -17,10 +17,10 @@ from bench.hardware.device import traits
 from bench.hardware.syncbn import synchronise_batch_norm
 from bench.models import build_model
 from bench.schema import resolve_auto
+from bench.train.eval_sides import top1_by_side
 from bench.train.identity import Point
 from bench.train.inference import Workload, measure_inference
 from bench.train.loop import Outcome, autocast_for, evaluate
-from bench.train.test_resolution import top1_by_side
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def held_out_evaluations(
 ) -> dict[str, Any]:
     """The final evaluations of a point that trained (main process): top-1 and top-5 on every
     image of ``test_batches`` (the test split at the training side), top-1 at every side of
-    ``eval.test_scales`` (bench.train.test_resolution) and, with ``data.val_fraction``, on the
+    ``eval.test_scales`` (bench.train.eval_sides) and, with ``data.val_fraction``, on the
     validation split too (where the best side is chosen); each image and its mirror averaged
     when ``eval.flip``. The learning curve (``outcome.history``) saw only ``eval.curve_images``
     of the test images, without flipping."""

@@ -30,7 +30,7 @@ class Outcome:
     inference_images_per_sec: float | None = None
     peak_memory_mb: float | None = None
     trained_by: str | None = None
-    top1_by_test_resolution: dict[str, float] | None = None  # bench.train.test_resolution
+    top1_by_test_resolution: dict[str, float] | None = None  # bench.train.eval_sides
     val_top1: float | None = None  # on the validation split (data.val_fraction)
     val_top1_by_test_resolution: dict[str, float] | None = None  # the same sides, validation
     unreadable: dict[str, int] = field(default_factory=dict)  # streamed files skipped, by split

@@ -45,7 +45,7 @@ def record(
 ) -> PointResult:
     """A trained (or shared) point's result, from its plan, budget and outcome."""
     from bench.train.diagnostics import above_chance, still_improving
-    from bench.train.test_resolution import sides_fields
+    from bench.train.eval_sides import sides_fields
 
     config, budget, data = point.config, point.budget, point.data
     wall = time.perf_counter() - started

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.analysis.budgets import rank_by_budget
-from bench.report.budgets import ranking_markdown
+from bench.analysis.budget_ranking import rank_by_budget
+from bench.report.by_budget import ranking_markdown
 from bench.report.prepared import prepare
 
 BUDGETS = {"e2": "2 epochs", "e4": "4 epochs"}

@@ -14,10 +14,10 @@ from bench.analysis.fits import fit_strategies
 from bench.analysis.results import INTERFACE, load_results
 from bench.errors import UserError
 from bench.report import FIGURE_NAMES, build_report
-from bench.report.cost import caption, plot_top1_vs
 from bench.report.pareto import plot_pareto
 from bench.report.prepared import prepare
 from bench.report.style import DPI, FIGSIZE, WIDTHS, strategy_colors
+from bench.report.top1_vs_cost import caption, plot_top1_vs
 from bench.schema import Plot
 
 PNG = Plot(formats=["png"])  # what most tests need: one format is a third of the time

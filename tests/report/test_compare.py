@@ -13,8 +13,8 @@ from matplotlib.colors import to_rgb
 from bench.analysis.compare import compare
 from bench.analysis.results import load_sweeps
 from bench.report import build_report
-from bench.report.budgets import plot_top1_by_budget
-from bench.report.families import plot_top1_by_family
+from bench.report.by_budget import plot_top1_by_budget
+from bench.report.by_family import plot_top1_by_family
 from bench.report.prepared import prepare
 from bench.report.style import PALETTE
 from bench.schema import Plot

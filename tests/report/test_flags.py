@@ -8,11 +8,11 @@ from helpers.fake_results import write_sweep
 from matplotlib.colors import to_rgb
 
 from bench.analysis.results import load_results
-from bench.report.cost import AXES, plot_top1_vs
 from bench.report.flags import FLAGS, OVERLAYS
 from bench.report.pareto import plot_pareto
 from bench.report.prepared import prepare
 from bench.report.tables import to_latex, to_markdown
+from bench.report.top1_vs_cost import AXES, plot_top1_vs
 
 NOT_LEARNED = ("depth", 2, 0)
 OFF_TARGET = ("width", 1, 0)

@@ -9,9 +9,9 @@ from helpers.fake_results import write_sweep
 
 from bench.analysis.levels import summarize_levels
 from bench.analysis.results import load_results
-from bench.report.cost import caption, plot_top1_vs
 from bench.report.prepared import prepare
 from bench.report.tables import to_latex, to_markdown
+from bench.report.top1_vs_cost import caption, plot_top1_vs
 from bench.schema import Plot
 
 

@@ -75,7 +75,7 @@ def test_the_report_writes_decisions_and_one_line_per_level(built: tuple[Path, R
 
 
 def test_the_figure_rings_the_decided_winner(built: tuple[Path, Report]) -> None:
-    from bench.report.cost import plot_top1_vs
+    from bench.report.top1_vs_cost import plot_top1_vs
 
     report = built[1]
     fig = plot_top1_vs(report.table, "top1_vs_macs", winners=report.decisions)

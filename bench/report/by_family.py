@@ -19,11 +19,11 @@ from matplotlib.lines import Line2D
 from bench.analysis.pareto import pareto_front
 from bench.analysis.text import describe_budget, join_values, span
 from bench.report.axes import clamp_top1, finish, log_x
-from bench.report.cost import AXES
 from bench.report.draw import legend
 from bench.report.flags import draw_flags
 from bench.report.prepared import Prepared
 from bench.report.style import INK, PALETTE, RC, new_figure
+from bench.report.top1_vs_cost import AXES
 
 FRONT = {"color": INK, "linestyle": (0, (3, 1.5)), "linewidth": 0.9, "zorder": 4}
 

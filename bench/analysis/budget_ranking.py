@@ -6,7 +6,7 @@ budget (Bello et al. 2021: which way of scaling wins depends on how long network
 phi = 0 is one baseline shared by every strategy, so it is not ranked. A winner is a tested
 one, :func:`bench.analysis.decide.winners`' (paired by seed, Holm over the level's
 comparisons); elsewhere the rank-1 strategy only "leads by mean", and the words of each case
-are :mod:`bench.analysis.budget_verdicts`'. :mod:`bench.report.budgets` draws the by-budget
+are :mod:`bench.analysis.budget_verdicts`'. :mod:`bench.report.by_budget` draws the by-budget
 figure and writes ``ranking_by_budget.{csv,md}`` from this table.
 """
 

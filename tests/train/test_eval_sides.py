@@ -12,9 +12,9 @@ from bench.data.batches import BatchSpec, Preprocess
 from bench.data.inputs import held_out_batches
 from bench.models import build_model
 from bench.plan import plan_point
+from bench.train.eval_sides import best_side, evaluate_sides, sides_fields, sides_to_test
 from bench.train.loop import evaluate
 from bench.train.point import run_point
-from bench.train.test_resolution import best_side, evaluate_sides, sides_fields, sides_to_test
 
 
 @pytest.mark.parametrize(

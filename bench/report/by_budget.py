@@ -11,7 +11,7 @@ wins depends on how long the networks train. For sweeps that
   ranked by mean top-1 (with the interval when there are seeds), the leader by
   mean and its margin over the runner-up, the winner where the paired test
   decides one, and whether the winner (or only the order by mean) changes
-  between budgets at that level (the table is :mod:`bench.analysis.budgets`', re-exported
+  between budgets at that level (the table is :mod:`bench.analysis.budget_ranking`', re-exported
   here). phi = 0 is one baseline shared by every strategy, so it is not ranked.
 
 A winner is a tested one: :func:`bench.analysis.decide.winners`, the strategy that
@@ -30,17 +30,17 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bench.analysis.budget_ranking import RANKING_COLUMNS, budget_order, rank_by_budget
 from bench.analysis.budget_verdicts import changes_cell, verdict_lines, winner_cell
-from bench.analysis.budgets import RANKING_COLUMNS, budget_order, rank_by_budget
 from bench.analysis.flags import table_note
 from bench.analysis.text import span
 from bench.report.axes import clamp_top1, finish, log_x
-from bench.report.cost import AXES, caption
 from bench.report.draw import bad_handles, draw_bad, draw_curves, legend, strategy_handles
 from bench.report.flags import draw_flags
 from bench.report.prepared import Prepared, bad_points, baseline, subset
 from bench.report.style import RC, Y_LABEL, new_figure
 from bench.report.tables import INTERVAL_SENTENCES, format_top1, markdown_table
+from bench.report.top1_vs_cost import AXES, caption
 from bench.store import atomic_write_text
 
 __all__ = [
