@@ -128,3 +128,19 @@ def write_tree(
                 ext = "png" if i % 2 == 0 else "JPEG"
                 Image.new("RGB", size, colour(label)).save(folder / f"{i}.{ext}")
     return Path(root)
+
+
+NOT_LEARNED = ("depth", 2, 0)  # (strategy, phi, seed) of flagged_sweep's point at chance
+OFF_TARGET = ("width", 1, 0)  # and of its point off its MAC target
+
+
+@pytest.fixture(scope="module")
+def flagged_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fake sweep with every flag: two strategies, phi 0-3; phi 3 still improving (the
+    fakes' rule), one seed of depth at phi 2 not above chance, one of width at phi 1 off its
+    MAC target."""
+    from helpers.fake_results import write_sweep
+
+    extra = {NOT_LEARNED: {"above_chance": False}, OFF_TARGET: {"within_tolerance": False}}
+    return write_sweep(tmp_path_factory.mktemp("runs") / "s", strategies=("depth", "width"),
+                       extra=extra, diverged=(), failed=(), pending=())  # fmt: skip

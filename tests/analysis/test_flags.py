@@ -4,23 +4,14 @@ target, counted per level and said in words."""
 from __future__ import annotations
 
 import pytest
-from helpers.fake_results import write_sweep
 
 from bench.analysis.flags import COUNTS, FLAGS, count_flags, counted, flag_text, marks, table_note
 from bench.analysis.results import load_results
 
-NOT_LEARNED = ("depth", 2, 0)
-OFF_TARGET = ("width", 1, 0)
-
 
 @pytest.fixture(scope="module")
-def table(tmp_path_factory):
-    """Two strategies, phi 0-3; phi 3 still improving (the fakes' rule), one seed of depth at
-    phi 2 not above chance, one of width at phi 1 off its MAC target."""
-    extra = {NOT_LEARNED: {"above_chance": False}, OFF_TARGET: {"within_tolerance": False}}
-    sweep = write_sweep(tmp_path_factory.mktemp("runs") / "s", strategies=("depth", "width"),
-                        extra=extra, diverged=(), failed=(), pending=())  # fmt: skip
-    return load_results([sweep])[0]
+def table(flagged_sweep):
+    return load_results([flagged_sweep])[0]
 
 
 def test_flag_text_counts_the_ok_points_in_words(table):

@@ -14,19 +14,12 @@ from bench.report.prepared import prepare
 from bench.report.tables import to_latex, to_markdown
 from bench.report.top1_vs_cost import AXES, plot_top1_vs
 
-NOT_LEARNED = ("depth", 2, 0)
-OFF_TARGET = ("width", 1, 0)
 KINDS = ["still improving", "not above chance", "off MAC target"]
 
 
 @pytest.fixture(scope="module")
-def table(tmp_path_factory):
-    """Two strategies, phi 0-3; phi 3 still improving (the fakes' rule), one seed of depth at
-    phi 2 not above chance, one of width at phi 1 off its MAC target."""
-    extra = {NOT_LEARNED: {"above_chance": False}, OFF_TARGET: {"within_tolerance": False}}
-    sweep = write_sweep(tmp_path_factory.mktemp("runs") / "s", strategies=("depth", "width"),
-                        extra=extra, diverged=(), failed=(), pending=())  # fmt: skip
-    return load_results([sweep])[0]
+def table(flagged_sweep):
+    return load_results([flagged_sweep])[0]
 
 
 def overlays(ax, flag) -> list[tuple[float, float]]:
