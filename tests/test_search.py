@@ -147,7 +147,7 @@ def test_a_killed_search_resumes_and_writes_a_strategy_that_plan_and_run_accept(
             f"search.out={out}", "search.seeds=2"]  # fmt: skip
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # fmt: skip
-    sweep = tmp_path / "search-tiny-shapes-epochs1"
+    sweep = tmp_path / "search-vgg_tiny-shapes-epochs1"
     deadline = time.time() + 300
     while time.time() < deadline and len(list(sweep.glob("*/result.json"))) < 2:
         time.sleep(0.05)

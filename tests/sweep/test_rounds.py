@@ -141,7 +141,7 @@ def test_an_adaptive_sweep_adds_a_round(tmp_path: Path) -> None:
     proc = bench("run", *args, timeout=600)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "Traceback" not in log, log[-3000:]
-    sweep_dir = tmp_path / "tiny-shapes-epochs1"
+    sweep_dir = tmp_path / "vgg_tiny-shapes-epochs1"
     manifest = json.loads((sweep_dir / "sweep.json").read_text())
     assert manifest["decide"] == {
         "max_seeds": 2, "margin": 0.01, "confidence": 0.95, "pool": "sweep", "looks": 2

@@ -295,7 +295,7 @@ def test_offline_runs_for_every_point_and_the_summary(killed_and_resumed):
     trained = infos["depth_phi1_seed0"]
     info = wandb_offline.run_info(trained)
     assert info.run_group == "wb" and info.job_type == "depth"
-    assert {"tiny", "shapes", "phi=1"} <= set(info.tags)
+    assert {"vgg_tiny", "shapes", "phi=1"} <= set(info.tags)
     config = wandb_offline.config(trained)
     assert config["strategy"]["name"] == "depth" and config["phi"] == 1
     assert config["versions"]["git_commit"] == git_commit()
