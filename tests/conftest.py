@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ SMALL = (
     "train.epochs=1",
     "logger.mode=disabled",
     "plot.cam_images=0",  # tests/test_cam.py and test_multirun_through_the_cli draw the maps
+    "plot.formats=[png]",  # tests/report/test_build.py writes every format; one is a third
     "eval.test_scales=[1]",  # tests/train/test_point.py's first test tests the other sides
 )
 
@@ -132,6 +133,24 @@ def write_tree(
 
 NOT_LEARNED = ("depth", 2, 0)  # (strategy, phi, seed) of flagged_sweep's point at chance
 OFF_TARGET = ("width", 1, 0)  # and of its point off its MAC target
+
+
+@pytest.fixture
+def job(tmp_path: Path) -> Iterator[Path]:
+    """This process as job 3 of a multirun, logging under tmp_path (Hydra's state restored)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+    from omegaconf import open_dict
+
+    cfg = compose_config([f"runs_dir={tmp_path}"], return_hydra_config=True)
+    with open_dict(cfg):
+        cfg.hydra.runtime.output_dir = str(tmp_path)
+        cfg.hydra.job.name = "job"
+        cfg.hydra.mode = RunMode.MULTIRUN
+        cfg.hydra.job.num = 3
+    HydraConfig.instance().set_config(cfg)
+    yield tmp_path
+    HydraConfig.instance().cfg = None
 
 
 @pytest.fixture(scope="module")

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.store import atomic_write_json, read_json_or_none
+from bench.sweep.zygote import Forked, fork_child
 
 log = logging.getLogger("bench.run")
 
@@ -150,11 +151,17 @@ class Supervised:
 
 
 def run_child(handoff: Path) -> tuple[int, int]:
-    """Start ``python -m bench.sweep.child HANDOFF`` and wait: (its pid, its exit code)."""
+    """Start the training process for ``handoff`` and wait: (its pid, its exit code).
+
+    It is forked by this process's zygote (:mod:`bench.sweep.zygote`), which
+    has torch and the rest imported already; where there can be none it is
+    ``python -m bench.sweep.child HANDOFF``. Either way it is this process's child.
+    """
     path = os.pathsep.join(p for p in sys.path if p)  # the child finds what this process finds
+    env = {**os.environ, "PYTHONPATH": path}
     command = [sys.executable, "-m", "bench.sweep.child", str(handoff)]
     with deaf():
-        child = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": path})
+        child = fork_child(str(handoff), env) or subprocess.Popen(command, env=env)
     try:
         return child.pid, child.wait()
     except BaseException:  # requeued, timed out, interrupted: the child saves, then goes
@@ -162,7 +169,7 @@ def run_child(handoff: Path) -> tuple[int, int]:
         raise
 
 
-def stop_child(child: subprocess.Popen) -> None:
+def stop_child(child: subprocess.Popen | Forked) -> None:
     """Ask the training to checkpoint and stop; kill it if it has not within STOP_SECONDS."""
     from bench.train.stop import CHECKPOINT_SIGNAL
 

@@ -20,16 +20,13 @@ from typing import Any
 import pandas as pd
 import pytest
 from conftest import one_error_line, results
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
-from omegaconf import open_dict
 
-from bench.config.compose import compose_config
 from bench.sweep import supervise, survive
 from bench.sweep.supervise import Ledger, Supervised
 
 TINY = ("data.train_size=640", "data.test_size=256", "train.batch_size=64",
-        "train.eval_batch_size=256", "logger.mode=disabled", "threads=1", "sweep=s")  # fmt: skip
+        "train.eval_batch_size=256", "logger.mode=disabled", "threads=1", "sweep=s",
+        "plot.cam_images=0", "plot.formats=[png]")  # fmt: skip
 BASIC: tuple[str, ...] = ()
 JOBLIB = ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
 SUBMITIT = ("hydra/launcher=submitit_local",)
@@ -172,20 +169,6 @@ def test_a_search_with_a_killed_candidate_fails_it_and_ranks_and_draws_the_other
 
 
 # ----------------------------------------------------------------------------- the supervisor
-@pytest.fixture
-def job(tmp_path):
-    """This process as job 3 of a multirun, logging under tmp_path (Hydra's state restored)."""
-    cfg = compose_config([f"runs_dir={tmp_path}"], return_hydra_config=True)
-    with open_dict(cfg):
-        cfg.hydra.runtime.output_dir = str(tmp_path)
-        cfg.hydra.job.name = "job"
-        cfg.hydra.mode = RunMode.MULTIRUN
-        cfg.hydra.job.num = 3
-    HydraConfig.instance().set_config(cfg)
-    yield tmp_path
-    HydraConfig.instance().cfg = None
-
-
 def test_supervised_job_returns_what_the_child_returned(job):
     task = Supervised(lambda cfg: None, ("json", "dumps"))  # json.dumps(cfg), forked
     task.ledger = job / "ledger"
