@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bench.store import atomic_write_json
-from bench.sweep.supervise import MIRRORED, Ledger
+from bench.sweep.ledger import MIRRORED, Ledger
 from bench.train import stop
 
 OOM_SCORE_ADJ = 500  # the kernel's out-of-memory killer takes the training, not its supervisor

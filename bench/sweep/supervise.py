@@ -41,34 +41,16 @@ from pathlib import Path
 from typing import Any
 
 from bench.store import atomic_write_json, read_json_or_none
+from bench.sweep.ledger import MIRRORED, Ledger
 from bench.sweep.zygote import Forked, fork_child
 
 log = logging.getLogger("bench.run")
 
-MIRRORED = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)  # the child ignores those handled
 STOP_SECONDS = 60.0  # how long a leaving job waits for its training's checkpoint (SLURM: 120 s)
 
 
 class JobRaised(RuntimeError):
     """The job's function raised in the child (its traceback is logged): the error's line."""
-
-
-class Ledger:
-    """What a launch's job processes said about how each job ended: one JSON file per job."""
-
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = Path(folder) if folder is not None else None
-
-    def read(self, num: int | None) -> dict[str, Any]:
-        """The facts recorded for job ``num`` (empty when none)."""
-        if self.folder is None or num is None:
-            return {}
-        return read_json_or_none(self.folder / f"{num}.json") or {}
-
-    def write(self, num: int | None, **facts: Any) -> None:
-        """Add facts about job ``num`` (nothing when the sweep keeps no ledger)."""
-        if self.folder is not None and num is not None:
-            atomic_write_json(self.folder / f"{num}.json", {**self.read(num), **facts})
 
 
 def entry_of(task: Callable[..., Any]) -> tuple[str, str] | None:

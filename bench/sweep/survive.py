@@ -34,7 +34,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from bench.sweep.supervise import Ledger
+from bench.sweep.ledger import Ledger
 
 log = logging.getLogger("bench.sweep")
 
