@@ -230,13 +230,14 @@ def point_overhead(target_seconds: float, work: Path, runs: int = 1) -> dict[str
     images = int(target_seconds * rate_probe)
     train_size = 10_000
     epochs = max(1, round(images / train_size))
-    if target_seconds < 10:
-        train_size, epochs = 512, 1
+    test_size: list[str] = []
+    if target_seconds < 10:  # --smoke: the default 10,000 test images would be most of it
+        train_size, epochs, test_size = 512, 1, ["data.test_size=512"]
     measured = []
     for run in range(runs):
         cmd = [sys.executable, "-m", "bench.run", f"runs_dir={work}", f"sweep=overhead{run}",
                f"train.epochs={epochs}", f"data.train_size={train_size}",
-               "logger.mode=offline", "strategy=depth", "phi=0"]  # fmt: skip
+               "logger.mode=offline", "strategy=depth", "phi=0", *test_size]  # fmt: skip
         start = time.perf_counter()
         subprocess.run(cmd, capture_output=True, text=True, check=True)
         wall = time.perf_counter() - start

@@ -18,6 +18,7 @@ from bench.config.checks import check_section
 from bench.config.compose import compose_config
 from bench.config.validate import validate
 from bench.schema import Run
+from bench.sweep.zygote import release
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_CIFAR = REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
@@ -135,8 +136,16 @@ NOT_LEARNED = ("depth", 2, 0)  # (strategy, phi, seed) of flagged_sweep's point 
 OFF_TARGET = ("width", 1, 0)  # and of its point off its MAC target
 
 
+@pytest.fixture(scope="module")
+def zygote_released() -> Iterator[None]:
+    """The jobs of one test file share this process's zygote; it goes with the file, and
+    orphans of later tests' sweeps are no longer this process's to reap."""
+    yield
+    release()
+
+
 @pytest.fixture
-def job(tmp_path: Path) -> Iterator[Path]:
+def job(tmp_path: Path, zygote_released: None) -> Iterator[Path]:
     """This process as job 3 of a multirun, logging under tmp_path (Hydra's state restored)."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode

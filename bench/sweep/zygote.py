@@ -204,5 +204,14 @@ def fork_child(handoff: str, env: dict[str, str]) -> Forked | None:
         return None
 
 
+def release() -> None:
+    """Let this process's zygote go and stop adopting orphans: for a long-lived process
+    (a notebook, a test session) that ran jobs and goes on without them."""
+    zygote = _zygotes.pop(os.getpid(), None)
+    if zygote is not None:
+        zygote.close()
+    prctl(PR_SET_CHILD_SUBREAPER, 0)
+
+
 if __name__ == "__main__":
     main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))

@@ -57,3 +57,12 @@ def test_a_dead_zygote_is_replaced_and_the_job_still_runs(job):
     dead.wait()
     assert task(None)["parent"] == os.getpid()
     assert zygote._zygotes[os.getpid()].process.pid != dead.pid
+
+
+def test_released_the_process_has_no_zygote_and_the_next_job_starts_one(job):
+    task = Supervised(lambda cfg: None, ("helpers.jobs", "where"))
+    task(None)
+    old = zygote._zygotes[os.getpid()].process
+    zygote.release()
+    assert os.getpid() not in zygote._zygotes and old.poll() is not None  # it exited
+    assert task(None)["parent"] == os.getpid()

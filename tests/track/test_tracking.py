@@ -39,7 +39,8 @@ from bench.train.provenance import git_commit
 from bench.train.record import SUMMARY_KEYS, csv_row
 
 WITH_WANDB = [o for o in SMALL if not o.startswith("logger.")]
-SWEEP = ["strategy=depth,width", "phi=0,1", "sweep=wb", "train.epochs=2", "plot.cam_images=0"]
+SWEEP = ["strategy=depth,width", "phi=0,1", "sweep=wb", "train.epochs=2", "plot.cam_images=0",
+         "plot.formats=[png,pdf,svg]"]  # fmt: skip
 POINTS = {"depth_phi0_seed0", "depth_phi1_seed0", "width_phi0_seed0", "width_phi1_seed0"}
 
 
