@@ -39,7 +39,7 @@ from bench.sweep.ledger import Ledger
 log = logging.getLogger("bench.sweep")
 
 RELAUNCHES = 2
-SETTLE_SECONDS = 3.0  # after a broken batch, time for a dead job's child to say so
+SETTLE_SECONDS = 3.0  # after a job died, time for its orphaned training to say so
 
 # launch(overrides of consecutive jobs, number of the first, ledger folder) -> per job, what it
 # returned or the exception it ended with; raises when the launcher fails the whole batch
@@ -57,8 +57,10 @@ def run_jobs(jobs: list[list[str]], launch: Launch, ledgers: Path, record: Recor
         ledger = Ledger(ledgers / f"launch{attempt}")
         assert ledger.folder is not None
         outcomes, broken, report = launch_groups(jobs, pending, launch, ledger.folder, report)
-        if broken:
-            time.sleep(SETTLE_SECONDS)  # its child notices within a fraction of a second
+        silent = [n for n in pending
+                  if isinstance(outcomes.get(n), BaseException) and not ledger.read(n)]  # fmt: skip
+        if broken or silent:  # a dead job's child notices within a fraction of a second,
+            time.sleep(SETTLE_SECONDS)  # and a launcher may report the death before that
         lost = []
         for num in pending:
             verdict, reason = judge(ledger.read(num), outcomes.get(num, MISSING), report)

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -247,13 +248,32 @@ def test_the_dead_job_is_recorded_and_the_collateral_relaunched_with_its_numbers
     assert "RuntimeError: TerminatedWorkerError-like The exit codes" in reason
 
 
-def test_a_job_the_launcher_reports_dead_is_recorded_not_relaunched(tmp_path):
+def test_a_job_the_launcher_reports_dead_is_recorded_not_relaunched(tmp_path, monkeypatch):
+    monkeypatch.setattr(survive, "SETTLE_SECONDS", 0)
     dead = OSError("Job 7 has not produced any output (state: TIMEOUT)\nmore")
     launcher, recorded = FakeLauncher(lambda nums, ledger: ["ok0", dead]), []
     out = survive.run_jobs([["a"], ["b"]], launcher, tmp_path, lambda j, r: recorded.append(r))
     assert out == ["ok0", None] and launcher.calls == [[0, 1]]
     assert recorded == ["the process died: the launcher reported OSError: Job 7 has not "
                         "produced any output (state: TIMEOUT) more"]  # fmt: skip
+
+
+def test_an_orphan_that_speaks_after_the_launcher_reported_its_job_dead_is_heard(tmp_path):
+    """Ray can report a crashed worker before the worker's training notices (it checks its
+    parent every 0.2 s): the sweep waits SETTLE_SECONDS for the orphan's word."""
+
+    def launch(nums: list[int], ledger: Ledger) -> list[Any]:
+        said = "its job process (pid 9 on h) died while it trained this point"
+        threading.Timer(0.2, lambda: ledger.write(1, orphaned=said)).start()
+        return ["ok0", RuntimeError("WorkerCrashedError: The worker died unexpectedly")]
+
+    recorded: list[str] = []
+    survive.run_jobs(
+        [["a"], ["b"]], FakeLauncher(launch), tmp_path, lambda j, r: recorded.append(r)
+    )
+    assert recorded == ["the process died: its job process (pid 9 on h) died while it trained "
+                        "this point; the launcher reported RuntimeError: WorkerCrashedError: "
+                        "The worker died unexpectedly"]  # fmt: skip
 
 
 def test_jobs_lost_every_time_are_recorded_after_the_relaunches(tmp_path, monkeypatch):
