@@ -10,58 +10,24 @@ trainer resizes and augments them for each point's resolution.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-import torch
-
+from bench.data import cifar, imagefolder, shapes
+from bench.data.splits import Data, ImageSet, StreamSet
 from bench.errors import UserError
 from bench.schema import DataConfig
 
+__all__ = [
+    "KINDS",
+    "Data",
+    "ImageSet",
+    "StreamSet",
+    "check_data",
+    "data_schema",
+    "load_data",
+    "num_classes",
+]
 
-@dataclass
-class ImageSet:
-    """A split held in memory: uint8 images [N, 3, S, S] (contiguous, CPU), int64 labels [N]."""
-
-    images: torch.Tensor
-    labels: torch.Tensor
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-
-@dataclass
-class StreamSet:
-    """A split streamed from disk.
-
-    ``dataset`` is ImageFolder-like: ``dataset[i]`` is (transformed image, int
-    label), or None for an unreadable file; the caller sets ``dataset.transform``
-    (it receives the opened, not yet decoded, PIL image).
-    """
-
-    dataset: Any
-    workers: int = 2  # DataLoader processes that read it
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-
-@dataclass
-class Data:
-    """Both splits of a dataset and what the run records about it."""
-
-    train: ImageSet | StreamSet
-    test: ImageSet | StreamSet
-    num_classes: int
-    classes: list[str]
-    skipped: int  # unreadable image files skipped at decode time
-    description: str  # one line, for logs and result.json
-    identity: dict[str, Any]  # what decides the images: part of a point's training key
-    val: ImageSet | None = None  # held out of train by data.val_fraction (bench.data.validation)
-
-
-# The loaders import the dataclasses above, so they are imported after them.
-from bench.data import cifar, imagefolder, shapes  # noqa: E402
 
 Loader = Callable[[Any], Data]
 KINDS: dict[str, tuple[type[DataConfig], Loader]] = {

@@ -35,8 +35,8 @@ import torch
 import torch.nn.functional as F
 
 from bench.cache import LRU
-from bench.data import ImageSet
 from bench.data.jpeg import RRC_RATIO, RRC_SCALE
+from bench.data.splits import ImageSet
 from bench.hardware.device import traits
 from bench.hardware.distributed import Shard  # noqa: F401 - re-exported: its old place
 

@@ -20,7 +20,7 @@ import torch
 from pydantic import model_validator
 from torchvision.datasets import CIFAR10, CIFAR100
 
-from bench.data import Data, ImageSet
+from bench.data.splits import Data, ImageSet
 from bench.errors import UserError
 from bench.schema import DataConfig
 

@@ -47,8 +47,9 @@ from pydantic import Field
 from torchvision.datasets import ImageFolder
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from bench.data import Data, ImageSet, StreamSet, decoded
+from bench.data import decoded
 from bench.data.decoded import Tree
+from bench.data.splits import Data, ImageSet, StreamSet
 from bench.errors import UserError
 from bench.schema import AutoBool, DataConfig
 

@@ -16,8 +16,8 @@ from typing import Any
 import torch
 
 from bench.cache import LRU
-from bench.data import Data, ImageSet
 from bench.data.batches import BatchSpec, DeviceBatches, Preprocess, Shard, channel_stats
+from bench.data.splits import Data, ImageSet
 from bench.data.stream import StreamBatches, stream_stats
 
 _stats: LRU[tuple[tuple, tuple]] = LRU(4)  # normalisation statistics, by data identity

@@ -66,8 +66,9 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from bench.data import Data, ImageSet, shapes_render
+from bench.data import shapes_render
 from bench.data.shapes_render import CLASSES, render
+from bench.data.splits import Data, ImageSet
 from bench.schema import DataConfig
 from bench.store import atomic_torch_save
 

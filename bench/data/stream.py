@@ -33,9 +33,9 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
-from bench.data import StreamSet
 from bench.data.batches import Batches, BatchSpec, Preprocess, channel_stats, pad_crop_flip
 from bench.data.jpeg import CentreCrop, RandomResizedCrop
+from bench.data.splits import StreamSet
 from bench.hardware.device import traits
 
 STATS_IMAGES = 512  # training images the normalisation statistics are measured on

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import torch
 
-from bench.data import Data, ImageSet
+from bench.data.splits import Data, ImageSet
 from bench.errors import UserError
 
 SPLIT_SEED = 20261203  # fixed: the split must not depend on the point's seed
