@@ -245,8 +245,9 @@ def preset(name: str, side: int, side_224: int = 224) -> Any:
 
 def build(run: Any, dev: torch.device) -> tuple[nn.Module, int]:
     """The baseline model of ``run`` on ``dev`` (channels_last as the pipeline), and its MACs."""
-    from bench.models import build_model, scale_arch
+    from bench.models import build_model
     from bench.scaling.complexity import complexity
+    from bench.scaling.rounding import scale_arch
     from bench.scaling.strategies import Scale
 
     arch = scale_arch(run.model, Scale())

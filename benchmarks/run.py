@@ -80,8 +80,9 @@ def cifar_tree(cache: Path) -> Path | None:
 def model_for(name: str, num_classes: int, dev: torch.device, resolution: int):
     from bench.config.compose import compose_config
     from bench.config.validate import validate
-    from bench.models import build_model, scale_arch
+    from bench.models import build_model
     from bench.scaling.complexity import complexity
+    from bench.scaling.rounding import scale_arch
     from bench.scaling.strategies import Scale
 
     cfg = validate(compose_config([f"model={name}"])).model

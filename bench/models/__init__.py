@@ -1,8 +1,8 @@
 """Model families: a YAML file in ``conf/model/`` plus one ``build`` function each.
 
 Every family describes its baseline the same way (:class:`bench.schema.ModelConfig`),
-so rounding lives in one place (:func:`scale_arch`) and a builder only ever
-sees concrete integers:
+so rounding lives in one place (:func:`bench.scaling.rounding.scale_arch`) and a
+builder only ever sees concrete integers (:class:`Arch`):
 
 - ``depths``: blocks per stage, scaled by ``ceil(d * n)``
 - ``widths``: channels per stage, scaled and rounded to a multiple of 8
@@ -28,7 +28,6 @@ from torch import nn
 
 from bench.config.checks import import_path
 from bench.errors import UserError
-from bench.models.rounding import Scale, linear_extra_blocks, round_depth, round_width
 from bench.schema import ModelConfig
 
 Builder = Callable[..., nn.Module]
@@ -49,27 +48,6 @@ class Arch:
         out["depths"] = list(self.depths)
         out["widths"] = list(self.widths)
         return out
-
-
-def scale_arch(model: ModelConfig, scale: Scale) -> Arch:
-    """Apply a point's multipliers on top of the baseline's and round (docs/design.md)."""
-    d = model.depth_mult * scale.d
-    w = model.width_mult * scale.w
-    base_depths = [round_depth(n, d) for n in model.depths]
-    if scale.extra:
-        per_stage = scale.extra * sum(base_depths) / len(base_depths)
-        extras = linear_extra_blocks(per_stage, len(base_depths))
-        base_depths = [max(1, n + e) for n, e in zip(base_depths, extras, strict=True)]
-
-    def width(c: int | None) -> int | None:
-        return None if c is None else round_width(int(c), w)
-
-    return Arch(
-        depths=tuple(base_depths),
-        widths=tuple(round_width(int(c), w) for c in model.widths),
-        stem_width=width(model.stem_width),
-        head_width=width(model.head_width),
-    )
 
 
 def builder_of(path: str) -> Builder:

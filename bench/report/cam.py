@@ -36,10 +36,11 @@ from bench.data import Data, ImageSet, StreamSet, load_data, num_classes
 from bench.data.batches import BatchSpec, Preprocess
 from bench.data.inputs import held_out_batches
 from bench.errors import UserError
-from bench.models import build_model, scale_arch
+from bench.models import build_model
 from bench.report.cam_draw import CELL, render
 from bench.report.cam_maps import Column, Maps
 from bench.report.style import save_and_close
+from bench.scaling.rounding import scale_arch
 from bench.scaling.strategies import Scale
 from bench.schema import ModelConfig, Run
 from bench.store import is_point_folder, read_json_or_none

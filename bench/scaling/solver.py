@@ -17,8 +17,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.models import Arch, scale_arch
+from bench.models import Arch
 from bench.scaling.complexity import Complexity, complexity
+from bench.scaling.rounding import scale_arch
 from bench.scaling.strategies import WIDTH_DIVISOR, Scale, Strategy, round_resolution
 from bench.schema import ModelConfig
 

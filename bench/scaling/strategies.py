@@ -22,7 +22,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from bench.config.checks import import_path, one_line
 from bench.errors import UserError
-from bench.models.rounding import (  # noqa: F401 - re-exported: their old place
+from bench.scaling.rounding import (  # noqa: F401 - re-exported: their old place
     WIDTH_DIVISOR,
     Scale,
     linear_extra_blocks,

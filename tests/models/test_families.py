@@ -18,11 +18,12 @@ from torch import nn
 from bench.config.compose import compose_config
 from bench.config.validate import validate
 from bench.errors import UserError
-from bench.models import build_model, scale_arch
+from bench.models import build_model
 from bench.models.convnext import ConvNeXtConfig
 from bench.models.mobilenetv3 import MobileNetV3Config, split_repeats
 from bench.plan import plan_point
 from bench.scaling.complexity import complexity, complexity_direct
+from bench.scaling.rounding import scale_arch
 from bench.scaling.strategies import Scale, round_width
 
 # our preset -> (timm's reference, its config class, MACs and parameters at 224 px as published)

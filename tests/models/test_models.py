@@ -5,7 +5,8 @@ import timm
 import torch
 import torchvision
 
-from bench.models import build_model, scale_arch
+from bench.models import build_model
+from bench.scaling.rounding import scale_arch
 from bench.scaling.strategies import Scale
 
 # (width_mult, depth_mult) of timm's efficientnet_b1 ... b7, as in the paper

@@ -16,9 +16,10 @@ from conftest import SMALL, write_tree
 from bench.config.compose import compose_config
 from bench.config.validate import validate
 from bench.data import load_data
-from bench.models import build_model, scale_arch
+from bench.models import build_model
 from bench.report import build_report
 from bench.report.cam import cam_figure, draw_cam, held_out, pick_images, target_layer
+from bench.scaling.rounding import scale_arch
 from bench.scaling.strategies import Scale
 from bench.schema import Plot
 from bench.train.point import run_point

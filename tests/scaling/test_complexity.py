@@ -5,8 +5,9 @@ import timm
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from bench.models import build_model, scale_arch
+from bench.models import build_model
 from bench.scaling.complexity import Complexity, complexity, complexity_direct
+from bench.scaling.rounding import scale_arch
 from bench.scaling.strategies import Scale
 
 # EfficientNet paper, Table 2: (multiply-adds in billions, parameters in millions)

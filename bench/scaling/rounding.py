@@ -1,9 +1,9 @@
 """Rounding a point's continuous multipliers to a buildable network, in one place.
 
 A strategy (:mod:`bench.scaling.strategies`) says how far to grow; these turn
-its multipliers into whole blocks, channels and pixels. They live with the
-models, below scaling, because :func:`bench.models.scale_arch` rounds every
-family the same way; :mod:`bench.scaling` re-exports them under their old names.
+its multipliers into whole blocks, channels and pixels, and :func:`scale_arch`
+rounds every family's baseline the same way into the :class:`bench.models.Arch`
+its builder receives.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ import math
 from dataclasses import dataclass
 
 from timm.layers import make_divisible
+
+from bench.models import Arch
+from bench.schema import ModelConfig
 
 WIDTH_DIVISOR = 8
 
@@ -68,3 +71,24 @@ def linear_extra_blocks(k: float, stages: int) -> tuple[int, ...]:
     total = int(round(k * stages))
     base, rest = divmod(total, stages)
     return tuple(base + (1 if i >= stages - rest else 0) for i in range(stages))
+
+
+def scale_arch(model: ModelConfig, scale: Scale) -> Arch:
+    """Apply a point's multipliers on top of the baseline's and round (docs/design.md)."""
+    d = model.depth_mult * scale.d
+    w = model.width_mult * scale.w
+    base_depths = [round_depth(n, d) for n in model.depths]
+    if scale.extra:
+        per_stage = scale.extra * sum(base_depths) / len(base_depths)
+        extras = linear_extra_blocks(per_stage, len(base_depths))
+        base_depths = [max(1, n + e) for n, e in zip(base_depths, extras, strict=True)]
+
+    def width(c: int | None) -> int | None:
+        return None if c is None else round_width(int(c), w)
+
+    return Arch(
+        depths=tuple(base_depths),
+        widths=tuple(round_width(int(c), w) for c in model.widths),
+        stem_width=width(model.stem_width),
+        head_width=width(model.head_width),
+    )
