@@ -187,10 +187,12 @@ def fork_child(handoff: str, env: dict[str, str]) -> Forked | None:
     first use, and again when it died or the process's output moved); None where there
     can be no zygote, and the caller starts a fresh interpreter instead."""
     zygote = _zygotes.get(os.getpid())
-    if zygote is not None and (zygote.process.poll() is not None or zygote.outputs != outputs()):
-        _zygotes.pop(os.getpid()).close()
-        zygote = None
     try:
+        if zygote is not None and (
+            zygote.process.poll() is not None or zygote.outputs != outputs()
+        ):
+            _zygotes.pop(os.getpid()).close()
+            zygote = None
         if zygote is None:
             if not prctl(PR_SET_CHILD_SUBREAPER, 1):
                 return None

@@ -66,3 +66,21 @@ def test_released_the_process_has_no_zygote_and_the_next_job_starts_one(job):
     zygote.release()
     assert os.getpid() not in zygote._zygotes and old.poll() is not None  # it exited
     assert task(None)["parent"] == os.getpid()
+
+
+def test_unreadable_outputs_fall_back_to_a_fresh_interpreter_and_let_the_zygote_go(
+    job, monkeypatch, caplog
+):
+    """A job process whose stdout or stderr is closed cannot say where a zygote should write:
+    the caller starts a fresh interpreter (fork_child returns None) and the old zygote goes."""
+    Supervised(lambda cfg: None, ("helpers.jobs", "where"))(None)
+    old = zygote._zygotes[os.getpid()].process
+
+    def closed() -> tuple:
+        raise OSError(9, "Bad file descriptor")
+
+    monkeypatch.setattr(zygote, "outputs", closed)
+    assert zygote.fork_child(str(job / "handoff.json"), dict(os.environ)) is None
+    assert os.getpid() not in zygote._zygotes
+    assert old.wait(timeout=10) is not None  # let go, not left running
+    assert "fresh interpreter" in caplog.text
