@@ -19,19 +19,29 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bench.config.compose import compose_jobs, expand_sweep
 from bench.errors import UserError, exit_on_user_error
 from bench.record import PLAN_COLUMNS
-from bench.scaling.planning import plan_point, planner_for  # noqa: F401 - also read from here
-from bench.scaling.solver import PlannedPoint
 from bench.schema import Run
 from bench.store import atomic_write_text
 from bench.validate import validate
 
 if TYPE_CHECKING:  # pandas is imported where tables are made: every training job imports this
     import pandas as pd
+
+    from bench.scaling.solver import PlannedPoint
+
+
+def __getattr__(name: str) -> Any:
+    """``plan_point`` and ``planner_for``, also read from here, loaded on first use: the
+    command checks every job's config before it loads torch to count MACs."""
+    if name in ("plan_point", "planner_for"):
+        from bench.scaling import planning
+
+        return getattr(planning, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def with_baselines(jobs: list[list[str]]) -> list[list[str]]:
@@ -57,6 +67,8 @@ def plan_sweep(arguments: list[str]) -> tuple[pd.DataFrame, list[PlannedPoint], 
     import pandas as pd
 
     configs = [validate(cfg) for cfg in compose_jobs(with_baselines(expand_sweep(arguments)))]
+    from bench.scaling.planning import plan_point  # torch and ptflops: once the configs are good
+
     points = [plan_point(c, check=False) for c in configs]
     rows = [{k: _cell(v) for k, v in p.fields().items()} for p in points]
     table = pd.DataFrame(rows, columns=list(PLAN_COLUMNS))

@@ -9,10 +9,11 @@ trainer resizes and augments them for each point's resolution.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
+from collections.abc import Mapping
 from typing import Any
 
-from bench.data import cifar, imagefolder, shapes
+from bench.data.kinds import KINDS, ImageFolderConfig
 from bench.data.splits import Data, ImageSet, StreamSet
 from bench.errors import UserError
 from bench.schema import DataConfig
@@ -29,15 +30,6 @@ __all__ = [
 ]
 
 
-Loader = Callable[[Any], Data]
-KINDS: dict[str, tuple[type[DataConfig], Loader]] = {
-    "shapes": (shapes.ShapesConfig, shapes.load),
-    "cifar10": (cifar.CifarConfig, cifar.load),
-    "cifar100": (cifar.CifarConfig, cifar.load),
-    "imagefolder": (imagefolder.ImageFolderConfig, imagefolder.load),
-}
-
-
 def data_schema(node: Mapping[str, Any]) -> type[DataConfig]:
     """The config class of the dataset kind a data node names (``data.kind``)."""
     kind = node.get("kind")
@@ -49,7 +41,9 @@ def data_schema(node: Mapping[str, Any]) -> type[DataConfig]:
 def check_data(data: DataConfig) -> None:
     """Cheap checks that a data set's files are there (a sweep makes them before any job):
     a class-folder tree must exist and hold images; other kinds are checked when loaded."""
-    if isinstance(data, imagefolder.ImageFolderConfig):
+    if isinstance(data, ImageFolderConfig):
+        from bench.data import imagefolder
+
         imagefolder.check(data)
 
 
@@ -58,14 +52,17 @@ def load_data(data: DataConfig) -> Data:
     training split held out for validation."""
     from bench.data.validation import split_validation
 
-    return split_validation(KINDS[data.kind][1](data), data.val_fraction)
+    module, name = KINDS[data.kind][1].rsplit(".", 1)
+    return split_validation(getattr(importlib.import_module(module), name)(data), data.val_fraction)
 
 
 def num_classes(data: DataConfig) -> int:
     """Number of classes a data config describes, counting class folders when not given."""
     if data.num_classes:
         return data.num_classes
-    if isinstance(data, imagefolder.ImageFolderConfig):
+    if isinstance(data, ImageFolderConfig):
+        from bench.data import imagefolder
+
         train, _ = imagefolder.split_dirs(data)
         return len(imagefolder.class_folders(train))
     raise UserError(f"data.num_classes is not set for data={data.name!r}")

@@ -14,36 +14,17 @@ import functools
 import logging
 import time
 from pathlib import Path
-from typing import Literal
 
 import torch
-from pydantic import model_validator
 from torchvision.datasets import CIFAR10, CIFAR100
 
+from bench.data.kinds import CIFAR, CifarConfig
 from bench.data.splits import Data, ImageSet
 from bench.errors import UserError
-from bench.schema import DataConfig
 
 log = logging.getLogger(__name__)
 
-DATASETS = {"cifar10": ("CIFAR-10", CIFAR10, 10), "cifar100": ("CIFAR-100", CIFAR100, 100)}
-
-
-class CifarConfig(DataConfig):
-    """``data=cifar10`` / ``data=cifar100``: torchvision's on-disk format under a root."""
-
-    kind: Literal["cifar10", "cifar100"]
-    root: str
-    """Folder holding cifar-10-batches-py/ or cifar-100-python/."""
-    download: bool
-    """Let torchvision fetch the archive where a network exists."""
-
-    @model_validator(mode="after")
-    def _class_count(self) -> CifarConfig:
-        title, _, count = DATASETS[self.kind]
-        if self.num_classes is not None and self.num_classes != count:
-            raise ValueError(f"num_classes={self.num_classes} but {title} has {count} classes")
-        return self
+DATASETS = {"cifar10": CIFAR10, "cifar100": CIFAR100}
 
 
 def load(data: CifarConfig) -> Data:
@@ -54,7 +35,7 @@ def load(data: CifarConfig) -> Data:
 
 @functools.lru_cache(maxsize=2)
 def _read(kind: str, root: str, download: bool) -> Data:
-    title, dataset_class, count = DATASETS[kind]
+    (title, count), dataset_class = CIFAR[kind], DATASETS[kind]
     folder = Path(root) / dataset_class.base_folder
     if not download and not folder.is_dir():
         raise UserError(

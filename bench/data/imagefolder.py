@@ -40,18 +40,17 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from PIL import Image
-from pydantic import Field
 from torchvision.datasets import ImageFolder
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from bench.data import decoded
 from bench.data.decoded import Tree
+from bench.data.kinds import ImageFolderConfig
 from bench.data.splits import Data, ImageSet, StreamSet
 from bench.errors import UserError
-from bench.schema import AutoBool, DataConfig
 
 log = logging.getLogger(__name__)
 
@@ -59,24 +58,6 @@ EXTENSIONS: tuple[str, ...] = IMG_EXTENSIONS
 TEST_SPLITS = ("val", "test")
 SHOW = 5  # paths named in a warning
 LAYOUT = "<path>/train/<class>/<image> and <path>/val/<class>/<image> (or test/)"
-
-
-class ImageFolderConfig(DataConfig):
-    """``data=imagefolder``: any class-folder tree, decoded into memory or streamed."""
-
-    kind: Literal["imagefolder"]
-    path: str | None
-    """The tree: path/train/<class>/* and path/val/<class>/* (or test/); required to load."""
-    decode_size: int | None = Field(ge=1)
-    """Side images are decoded to (shorter side, then centre crop); null: the first image's."""
-    in_memory: AutoBool
-    """auto: decode once and hold as one tensor when it fits in memory_limit_gb."""
-    memory_limit_gb: float = Field(ge=0)
-    """Largest decoded size held in memory under in_memory=auto (0 streams always)."""
-    workers: int = Field(ge=0)
-    """DataLoader workers when streaming, and for the one-time decode."""
-    cache_dir: str
-    """Decoded trees are cached here, keyed by every file's name, size and mtime."""
 
 
 # -- layout ---------------------------------------------------------------------------------

@@ -61,44 +61,19 @@ import functools
 import hashlib
 import logging
 from pathlib import Path
-from typing import Literal
 
 import torch
-from pydantic import Field
 
-from bench.data import shapes_render
-from bench.data.shapes_render import CLASSES, render
+from bench.data import shapes_classes, shapes_render
+from bench.data.kinds import ShapesConfig
+from bench.data.shapes_classes import class_names
+from bench.data.shapes_render import render
 from bench.data.splits import Data, ImageSet
-from bench.schema import DataConfig
 from bench.store import atomic_torch_save
 
 log = logging.getLogger(__name__)
 
 CHUNK = 100  # images per generator; part of the definition, changing it changes the data
-MIN_NATIVE = 32
-
-
-def class_names(num_classes: int) -> list[str]:
-    """Readable names such as ``disc-hstripes-vfine``."""
-    return [f"{s}-{m}stripes-{f}fine" for s, m, f in CLASSES[:num_classes]]
-
-
-class ShapesConfig(DataConfig):
-    """``data=shapes``: the generated task's size and seed."""
-
-    kind: Literal["shapes"]
-    num_classes: int = Field(ge=2, le=len(CLASSES))
-    """Classes: the first num_classes (shape, stripes, grating) triples; at most 20."""
-    native_resolution: int = Field(ge=MIN_NATIVE)
-    """Side the images are generated at, then resized per point."""
-    train_size: int = Field(ge=1)
-    """Training images."""
-    test_size: int = Field(ge=1)
-    """Held-out images."""
-    seed: int = Field(ge=0)
-    """The dataset's own seed, fixed across training seeds."""
-    cache_dir: str | None
-    """Generated splits are kept here (null: regenerate in every process)."""
 
 
 def load(data: ShapesConfig) -> Data:
@@ -137,9 +112,10 @@ def load(data: ShapesConfig) -> Data:
 
 @functools.cache
 def _source_hash() -> str:
-    """The generator's source (this module and the drawing): editing it changes the images,
-    so it names them too."""
-    source = Path(__file__).read_bytes() + Path(shapes_render.__file__).read_bytes()
+    """The generator's source (this module, the classes and the drawing): editing it changes
+    the images, so it names them too."""
+    files = (__file__, shapes_classes.__file__, shapes_render.__file__)
+    source = b"".join(Path(f).read_bytes() for f in files)
     return hashlib.sha256(source).hexdigest()[:12]
 
 

@@ -12,34 +12,7 @@ import math
 
 import torch
 
-SHAPES = ("disc", "square", "triangle", "ring", "cross")
-ORIENTATIONS = ("h", "v")
-
-# (shape, stripes, fine grating). The first ten are the default classes: discs and
-# triangles differ in their stripes, squares, rings and crosses only in their grating.
-# The rest complete all 20 combinations for larger ``num_classes``.
-CLASSES: tuple[tuple[str, str, str], ...] = (
-    ("disc", "h", "h"),
-    ("disc", "v", "h"),
-    ("square", "h", "h"),
-    ("square", "h", "v"),
-    ("triangle", "v", "v"),
-    ("triangle", "h", "v"),
-    ("ring", "v", "h"),
-    ("ring", "v", "v"),
-    ("cross", "h", "v"),
-    ("cross", "h", "h"),
-    ("disc", "h", "v"),
-    ("disc", "v", "v"),
-    ("square", "v", "h"),
-    ("square", "v", "v"),
-    ("triangle", "h", "h"),
-    ("triangle", "v", "h"),
-    ("ring", "h", "h"),
-    ("ring", "h", "v"),
-    ("cross", "v", "h"),
-    ("cross", "v", "v"),
-)
+from bench.data.shapes_classes import CLASSES, ORIENTATIONS, SHAPES
 
 # Periods and contrasts are log-uniform (the stripes' contrast uniform) over wide ranges, so
 # that how much of each factor survives a downsample grows smoothly with the side: at 40 px the

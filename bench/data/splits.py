@@ -1,15 +1,17 @@
 """What a loaded dataset is: its splits, in memory or streamed, and what a run records of it.
 
 Its own module so that the loaders, which build these, and the package, which lists the
-loaders, import it from below rather than each other.
+loaders, import it from below rather than each other; it loads no torch, so neither does
+checking a config.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # the splits hold tensors; describing them needs no torch
+    import torch
 
 
 @dataclass

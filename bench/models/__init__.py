@@ -19,18 +19,19 @@ one function in their own package.
 
 from __future__ import annotations
 
-import typing
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from bench.config.checks import import_path
 from bench.errors import UserError
 from bench.schema import ModelConfig
 
-Builder = Callable[..., nn.Module]
+if TYPE_CHECKING:
+    from torch import nn
+
+Builder = Callable[..., "nn.Module"]
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,26 @@ def model_schema(node: Mapping[str, Any]) -> type[ModelConfig]:
     """The config class of the family a model node names: its builder's ``model`` type."""
     if not node.get("builder"):
         raise UserError("model.builder is not set; it names the family's build function")
-    hints = typing.get_type_hints(builder_of(str(node["builder"])))
-    schema = hints.get("model")
+    schema = _model_hint(builder_of(str(node["builder"])), str(node["builder"]))
     if isinstance(schema, type) and issubclass(schema, ModelConfig):
         return schema
     return ModelConfig
+
+
+def _model_hint(builder: Builder, path: str) -> Any:
+    """The type the builder's ``model`` parameter declares, evaluating that hint alone: a
+    family whose module imports torch and timm only inside ``build`` is then checked
+    without loading them (its return hint, ``nn.Module``, is never evaluated)."""
+    parameter = inspect.signature(builder).parameters.get("model")
+    hint = parameter.annotation if parameter is not None else None
+    if not isinstance(hint, str):
+        return hint
+    try:
+        return eval(hint, getattr(builder, "__globals__", {}))  # noqa: S307 - the user's module
+    except Exception as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        message = f"model.builder={path!r}: its model hint {hint!r} is unknown ({reason})"
+        raise UserError(message) from None
 
 
 def build_model(model: ModelConfig, arch: Arch, num_classes: int) -> nn.Module:
@@ -86,6 +102,8 @@ def zero_init_last(network: nn.Module) -> int:
     fused-MBConv and depthwise-separable blocks have no such method, so their
     norm before the residual add (``bn3``, ``bn2``, ``bn2``) is zeroed here.
     """
+    from torch import nn
+
     from bench.models.timm_private import (
         DepthwiseSeparableConv,
         EdgeResidual,

@@ -13,12 +13,15 @@ MACs can be counted on a two-block probe per stage.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field, model_validator
-from timm.models.convnext import ConvNeXt
-from torch import nn
 
 from bench.models import Arch
 from bench.schema import ModelConfig
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 class ConvNeXtConfig(ModelConfig):
@@ -43,6 +46,8 @@ class ConvNeXtConfig(ModelConfig):
 
 def build(arch: Arch, model: ConvNeXtConfig, num_classes: int) -> nn.Module:
     """A ConvNeXt with ``arch``'s blocks and channels per stage (already rounded)."""
+    from timm.models.convnext import ConvNeXt
+
     return ConvNeXt(
         num_classes=num_classes,
         depths=tuple(arch.depths),

@@ -8,14 +8,15 @@ network its own ``efficientnet_b<k>`` would build at the same multipliers.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import model_validator
-from timm.layers import get_act_layer
-from timm.models.efficientnet import EfficientNet
-from torch import nn
 
 from bench.models import Arch
-from bench.models.timm_private import decode_arch_def
 from bench.schema import ModelConfig
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 class EfficientNetConfig(ModelConfig):
@@ -38,6 +39,11 @@ class EfficientNetConfig(ModelConfig):
 
 def build(arch: Arch, model: EfficientNetConfig, num_classes: int) -> nn.Module:
     """An EfficientNet with ``arch``'s already-rounded depths and channels."""
+    from timm.layers import get_act_layer
+    from timm.models.efficientnet import EfficientNet
+
+    from bench.models.timm_private import decode_arch_def
+
     arch_def = [
         [f"{block}_r{n}_c{c}"]
         for block, n, c in zip(model.blocks, arch.depths, arch.widths, strict=True)

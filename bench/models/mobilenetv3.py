@@ -38,24 +38,34 @@ At width 1 both rules give the same network.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from pydantic import model_validator
-from timm.layers import get_act_layer
-from timm.models.mobilenetv3 import MobileNetV3
-from torch import nn
 
 from bench.models import Arch
-from bench.models.timm_private import SqueezeExcite, decode_arch_def, round_channels
 from bench.schema import ModelConfig
+
+if TYPE_CHECKING:
+    from torch import nn
 
 REPEATS = re.compile(r"r(\d+)")
 
-# MobileNetV3's squeeze-excitation: hard-sigmoid gate, ReLU inside, rounded reduction
-# (timm's _gen_mobilenet_v3).
-SE_LAYER = partial(
-    SqueezeExcite, gate_layer="hard_sigmoid", force_act_layer=nn.ReLU, rd_round_fn=round_channels
-)
+
+def se_layer() -> Callable[..., nn.Module]:
+    """MobileNetV3's squeeze-excitation: hard-sigmoid gate, ReLU inside, rounded reduction
+    (timm's ``_gen_mobilenet_v3``)."""
+    from torch import nn
+
+    from bench.models.timm_private import SqueezeExcite, round_channels
+
+    return partial(
+        SqueezeExcite,
+        gate_layer="hard_sigmoid",
+        force_act_layer=nn.ReLU,
+        rd_round_fn=round_channels,
+    )
 
 
 def _repeats(block: str) -> int:
@@ -133,6 +143,11 @@ def arch_def(arch: Arch, model: MobileNetV3Config) -> list[list[str]]:
 
 def build(arch: Arch, model: MobileNetV3Config, num_classes: int) -> nn.Module:
     """A MobileNetV3 with ``arch``'s blocks and channels per stage, stem and head."""
+    from timm.layers import get_act_layer
+    from timm.models.mobilenetv3 import MobileNetV3
+
+    from bench.models.timm_private import decode_arch_def
+
     return MobileNetV3(
         block_args=decode_arch_def(arch_def(arch, model), depth_multiplier=1.0),
         num_classes=num_classes,
@@ -140,7 +155,7 @@ def build(arch: Arch, model: MobileNetV3Config, num_classes: int) -> nn.Module:
         num_features=arch.head_width,
         round_chs_fn=int,  # channels arrive rounded; timm must not round them again
         act_layer=get_act_layer(model.act),
-        se_layer=SE_LAYER,
+        se_layer=se_layer(),
         drop_rate=model.drop_rate,
         drop_path_rate=model.drop_path_rate,
     )

@@ -6,15 +6,13 @@ timm's ``ResNet`` takes ``layers`` (blocks per stage), ``channels`` and
 
 from __future__ import annotations
 
-from typing import Literal
-
-from timm.models.resnet import BasicBlock, Bottleneck, ResNet
-from torch import nn
+from typing import TYPE_CHECKING, Literal
 
 from bench.models import Arch
 from bench.schema import ModelConfig
 
-BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck}
+if TYPE_CHECKING:
+    from torch import nn
 
 
 class ResNetConfig(ModelConfig):
@@ -26,8 +24,10 @@ class ResNetConfig(ModelConfig):
 
 def build(arch: Arch, model: ResNetConfig, num_classes: int) -> nn.Module:
     """A ResNet with ``arch``'s blocks per stage, stage channels and stem width."""
+    from timm.models.resnet import BasicBlock, Bottleneck, ResNet
+
     return ResNet(
-        block=BLOCKS[model.block],
+        block={"basic": BasicBlock, "bottleneck": Bottleneck}[model.block],
         layers=list(arch.depths),
         channels=tuple(arch.widths),
         stem_width=arch.stem_width or arch.widths[0],

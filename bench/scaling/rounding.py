@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from timm.layers import make_divisible
-
 from bench.models import Arch
 from bench.schema import ModelConfig
 
@@ -42,8 +40,11 @@ def round_width(channels: int, w: float, divisor: int = WIDTH_DIVISOR) -> int:
     """Channels after width scaling: nearest multiple of ``divisor``, never >10% below exact.
 
     This is TF's ``round_filters`` and timm's ``make_divisible``; using timm's
-    own function keeps our B1-B7 identical to timm's.
+    own function keeps our B1-B7 identical to timm's. Imported here: checking a config
+    (which rounds nothing) loads no timm.
     """
+    from timm.layers import make_divisible
+
     return int(make_divisible(channels * w, divisor, round_limit=0.9))
 
 

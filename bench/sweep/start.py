@@ -57,7 +57,6 @@ def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictCon
     set and runs_dir is checked once.
     """
     from bench.data import check_data
-    from bench.hardware.device import resolve_device
     from bench.places import check_writable
     from bench.record import config_record
     from bench.report.trust import named_modules
@@ -70,7 +69,10 @@ def check_jobs(jobs: list[list[str]], compose_one: Callable[[list[str]], DictCon
     try:
         configs = [validate(cfg) for cfg in compose_jobs(jobs, compose_one)]
         for config in configs:
-            resolve_device(config.device)
+            if config.device.startswith("cuda"):  # auto and cpu always resolve
+                from bench.hardware.device import resolve_device  # torch, to ask for CUDA
+
+                resolve_device(config.device)
             resolve_mode(config.logger)
             trusted |= named_modules({"config": config_record(config)})
             name = point_name(config.strategy.name, config.phi, config.seed)

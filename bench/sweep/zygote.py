@@ -43,7 +43,17 @@ log = logging.getLogger("bench.run")
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
-PRELOAD = ("torch", "bench.train.point", "bench.sweep.child")  # a point's imports
+# A point's imports, and what it imports where it is used: the default data's loader, the
+# built-in families' networks (a family module imports them only to build) and the binomial test.
+PRELOAD = (
+    "torch",
+    "bench.train.point",
+    "bench.sweep.child",
+    "bench.data.shapes",
+    "bench.models.vgg_network",
+    "bench.models.timm_private",
+    "scipy.special",
+)
 REPARENT_SECONDS = 10.0  # how long a new training process waits to become its supervisor's
 
 

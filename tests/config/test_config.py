@@ -1,5 +1,8 @@
 """bench.config.compose: composing the real conf/, expanding sweeps, the point-folder resolver."""
 
+import subprocess
+import sys
+
 from omegaconf import OmegaConf
 
 from bench.config.compose import CONF_DIR, compose_config, compose_jobs, expand_sweep
@@ -41,3 +44,30 @@ def test_point_folders_are_named_in_one_place():
 
 def test_configs_ship_with_the_package_layout():
     assert (CONF_DIR / "config.yaml").is_file() and (CONF_DIR / "model" / "tiny.yaml").is_file()
+
+
+def test_checking_every_preset_loads_neither_torch_nor_timm(tmp_path):
+    """A sweep checks every job, and a bad value gets its one line, before anything loads
+    torch: the data kinds and model families keep torch and timm for loading and building."""
+    code = f"""
+import sys
+from bench.config.compose import CONF_DIR, compose_config
+from bench.config.validate import validate
+from bench.sweep.start import check_jobs
+
+models = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
+data = sorted(p.stem for p in (CONF_DIR / "data").glob("*.yaml"))
+for model in models:
+    for kind in data:
+        validate(compose_config([f"model={{model}}", f"data={{kind}}"]))
+jobs = [[f"model={{m}}", "runs_dir={tmp_path}", "strategy=width", "phi=1"] for m in models]
+check_jobs(jobs, compose_config)
+heavy = ("torch", "timm", "torchvision")
+print(len(models), len(data), sorted(m for m in heavy if m in sys.modules))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    models, kinds, loaded = proc.stdout.split(" ", 2)
+    assert int(models) >= 8 and int(kinds) >= 5
+    assert loaded.strip() == "[]"

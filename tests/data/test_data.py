@@ -17,7 +17,7 @@ from conftest import CLASSES, colour, data_config, write_tree
 from PIL import Image
 from torchvision.transforms import PILToTensor
 
-from bench.data import Data, ImageSet, StreamSet, decoded, num_classes, shapes
+from bench.data import Data, ImageSet, StreamSet, decoded, num_classes, shapes, shapes_classes
 from bench.data import load_data as load_config
 from bench.errors import UserError
 
@@ -153,7 +153,7 @@ def test_the_fine_factor_survives_downsampling_more_with_every_side_and_the_mid_
         (i, j)
         for i in range(10)
         for j in range(i + 1, 10)
-        if shapes.CLASSES[i][:2] == shapes.CLASSES[j][:2]
+        if shapes_classes.CLASSES[i][:2] == shapes_classes.CLASSES[j][:2]
     ]
     assert len(fine_pairs) == 3
     mean = {

@@ -128,7 +128,7 @@ def _residual_blocks(net):
     )
     from timm.models.resnet import BasicBlock
 
-    from bench.models.vgg import Residual
+    from bench.models.vgg_network import Residual
 
     mbconvs = InvertedResidual | DepthwiseSeparableConv | EdgeResidual
     for m in net.modules():
@@ -160,7 +160,7 @@ def test_zero_init_last_starts_every_residual_block_as_the_identity(config, mode
 
 
 def test_a_plain_vgg_has_no_residual_convs_and_the_residual_one_skips_all_but_the_first(config):
-    from bench.models.vgg import Residual
+    from bench.models.vgg_network import Residual
 
     plain = _real_with(config, "vgg11", True)
     assert not any(isinstance(m, Residual) for m in plain.modules())

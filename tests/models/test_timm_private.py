@@ -9,7 +9,7 @@ from timm.models.efficientnet import EfficientNet
 from torch import nn
 
 from bench.models import timm_private
-from bench.models.mobilenetv3 import SE_LAYER
+from bench.models.mobilenetv3 import se_layer
 from bench.models.timm_private import (
     DepthwiseSeparableConv,
     EdgeResidual,
@@ -35,7 +35,7 @@ def test_channels_round_to_a_multiple_of_8_never_more_than_10_percent_down():
 
 
 def test_mobilenetv3s_squeeze_excitation_is_relu_inside_a_hard_sigmoid_gate():
-    se = SE_LAYER(72, rd_ratio=0.25, act_layer=nn.Hardswish)  # the block's own act is overridden
+    se = se_layer()(72, rd_ratio=0.25, act_layer=nn.Hardswish)  # the block's own act is overridden
     assert isinstance(se, SqueezeExcite) and se.conv_reduce.out_channels == 24  # 18 rounded
     x = torch.randn(2, 72, 4, 4)
     squeezed = se.conv_expand(torch.relu(se.conv_reduce(x.mean((2, 3), keepdim=True))))
