@@ -206,6 +206,11 @@ class Eval(Section):
     like resolutions; the training side is always one (top1 stays its value). Networks
     trained on random crops often score higher tested larger (FixRes): [1, 1.15, 1.3]
     measures it, at one more full evaluation per side. [] or [1]: only the training side."""
+    inference_seconds: float = Field(0.5, ge=0)
+    """Seconds spent timing each trained point's batch-1 latency and eval-batch throughput
+    (latency_ms, inference_images_per_sec), warm-up passes included; a network whose passes
+    outlast it is timed over at least one pass of each. More gives steadier numbers on a busy
+    machine; 0 times the warm-ups and one pass of each."""
 
 
 class Tune(Section):

@@ -34,6 +34,7 @@ SMALL = (
     "plot.cam_images=0",  # tests/test_cam.py and test_multirun_through_the_cli draw the maps
     "plot.formats=[png]",  # tests/report/test_build.py writes every format; one is a third
     "eval.test_scales=[1]",  # tests/train/test_point.py's first test tests the other sides
+    "eval.inference_seconds=0",  # the warm-ups and one timed pass: test_point's first times more
 )
 
 os.environ.setdefault("WANDB_SILENT", "true")

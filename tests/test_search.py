@@ -140,11 +140,12 @@ def test_a_bad_search_value_stops_before_any_job(tmp_path):
 
 @pytest.mark.slow
 def test_a_killed_search_resumes_and_writes_a_strategy_that_plan_and_run_accept(tmp_path):
-    """A real search (6 candidates x 2 seeds), SIGKILLed once two points are done and run
-    again: the finished points are read back, the rest trained, the winner written."""
+    """A real search (2 candidates x 2 seeds: search.max=1.2 leaves 1/1.2/1.2 and the paper's
+    point), SIGKILLed once two points are done and run again: the finished points are read
+    back, the rest trained, the winner written."""
     out = tmp_path / "conf" / "strategy" / "found.yaml"
     args = [sys.executable, "-m", "bench.search", f"runs_dir={tmp_path}", *SMALL,
-            f"search.out={out}", "search.seeds=2"]  # fmt: skip
+            f"search.out={out}", "search.seeds=2", "search.max=1.2"]  # fmt: skip
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # fmt: skip
     sweep = tmp_path / "search-vgg_tiny-shapes-epochs1"

@@ -32,7 +32,6 @@ class Runs(NamedTuple):
     max_runs: int
 
 
-DEFAULT_BUDGET_SECONDS = 0.5
 LATENCY_SHARE = 0.2  # of the budget; batch-1 runs are cheap, so many fit
 LATENCY = Runs(warmup=3, min_runs=10, max_runs=1000)
 # One eval batch already averages over hundreds of images; a second would double the cost.
@@ -73,7 +72,7 @@ def measure_inference(
     model: nn.Module,
     device: torch.device,
     workload: Workload,
-    budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+    budget_seconds: float,
 ) -> dict[str, Any]:
     """Batch-1 latency and eval-batch throughput of ``model`` (already on ``device``).
 

@@ -61,7 +61,9 @@ def inference_cost(point: Point, net: Network, outcome: Outcome) -> dict[str, An
     tic = time.perf_counter()
     workload = Workload(point.planned.candidate.resolution, point.config.train.eval_batch_size,
                         net.channels_last, point.amp)  # fmt: skip
-    run = measure_inference(net.eval_model, point.device, workload)
+    run = measure_inference(
+        net.eval_model, point.device, workload, point.config.eval.inference_seconds
+    )
     outcome.timings["inference"] = time.perf_counter() - tic
     return {k: run[k] for k in ("latency_ms", "inference_images_per_sec")}
 

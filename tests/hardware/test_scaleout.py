@@ -34,28 +34,6 @@ def test_joblib_launcher_leaves_four_ok_results_and_one_figure(tmp_path):
 
 
 @pytest.mark.slow
-def test_torchrun_two_processes_train_one_point_like_one_process(tmp_path):
-    common = [f"runs_dir={tmp_path}", *SMALL, "strategy=width", "phi=1"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    ddp = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "bench.run",
-         *common, "sweep=ddp"],
-        capture_output=True, text=True, timeout=600, env=env,
-    )  # fmt: skip
-    assert ddp.returncode == 0, ddp.stderr[-3000:]
-    single = run(sys.executable, "-m", "bench.run", *common, "sweep=single")
-    assert single.returncode == 0, single.stderr[-3000:]
-    (d,) = results(tmp_path / "ddp").values()
-    (s,) = results(tmp_path / "single").values()
-    assert d["status"] == "ok" and s["status"] == "ok"
-    assert d["device"]["world_size"] == 2 and s["device"]["world_size"] == 1
-    for key in ("samples_seen", "steps", "train_flops", "macs", "epochs"):
-        assert d[key] == s[key], key
-    assert len(list((tmp_path / "ddp").glob("*/result.json"))) == 1
-    assert len(list((tmp_path / "ddp" / "trained").iterdir())) == 1
-
-
-@pytest.mark.slow
 def test_two_workers_on_one_sweep_train_each_point_once(tmp_path):
     args = [sys.executable, "-m", "bench.run", "-m", f"runs_dir={tmp_path}", *SMALL,
             "strategy=depth,width", "phi=0,1", "sweep=s", "threads=1"]  # fmt: skip
@@ -86,10 +64,10 @@ def test_slurm_example_launcher_composes_onto_submitit():
 
 
 @pytest.mark.slow
-def test_synchronised_batch_norm_makes_two_processes_one_experiment(tmp_path):
-    """A 2-process point's first step sees the loss of the 1-process point: same batch, same
-    augmentation, and with sync_bn the same batch-norm statistics (dropout off: its masks are
-    drawn per process)."""
+def test_torchrun_two_processes_train_one_point_as_one_experiment(tmp_path):
+    """A 2-process point trains the 1-process point's budget into one result and one trained
+    folder, and its first step sees the same loss: same batch, same augmentation, and with
+    sync_bn the same batch-norm statistics (dropout off: its masks are drawn per process)."""
     one_step = [f"runs_dir={tmp_path}", *SMALL, "strategy=width", "phi=1", "model.drop_rate=0",
                 "train.epochs=0.1", "train.loss_check_every=1"]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -108,3 +86,8 @@ def test_synchronised_batch_norm_makes_two_processes_one_experiment(tmp_path):
     assert first[1] == pytest.approx(first[0], abs=1e-5)  # floating-point noise
     assert abs(first[2] - first[0]) > 1e-3  # per-process statistics: another experiment
     assert d["point_key"] != split["point_key"]
+    assert d["device"]["world_size"] == 2 and s["device"]["world_size"] == 1
+    for key in ("samples_seen", "steps", "train_flops", "macs", "epochs"):
+        assert d[key] == s[key], key
+    assert len(list((tmp_path / "sync").glob("*/result.json"))) == 1
+    assert len(list((tmp_path / "sync" / "trained").iterdir())) == 1

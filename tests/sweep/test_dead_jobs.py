@@ -27,7 +27,7 @@ from bench.sweep.supervise import Ledger, Supervised
 
 TINY = ("data.train_size=640", "data.test_size=256", "train.batch_size=64",
         "train.eval_batch_size=256", "logger.mode=disabled", "threads=1", "sweep=s",
-        "plot.cam_images=0", "plot.formats=[png]")  # fmt: skip
+        "plot.cam_images=0", "plot.formats=[png]", "eval.inference_seconds=0")  # fmt: skip
 BASIC: tuple[str, ...] = ()
 JOBLIB = ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
 SUBMITIT = ("hydra/launcher=submitit_local",)

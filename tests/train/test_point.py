@@ -14,6 +14,7 @@ from bench.errors import UserError
 from bench.hardware.distributed import Dist
 from bench.scaling.regularization import SLOPE
 from bench.store import point_paths
+from bench.train import network
 from bench.train.identity import training_key
 from bench.train.loop import Outcome
 from bench.train.point import plan_data_budget, run_point
@@ -195,11 +196,21 @@ def test_a_point_rounding_keeps_off_target_trains_at_its_closest_network_flagged
     assert result["depths"] == [3, 3, 6, 6, 6]
 
 
-def test_diagnostics_are_recorded(compose, small):
-    result = run_point(compose(*small))
+def test_diagnostics_and_inference_timings_are_recorded(compose, small, monkeypatch):
+    budgets: list[float] = []
+    timed = network.measure_inference
+
+    def spy(model: Any, device: Any, workload: Any, budget_seconds: float) -> dict[str, Any]:
+        budgets.append(budget_seconds)
+        return timed(model, device, workload, budget_seconds)
+
+    monkeypatch.setattr(network, "measure_inference", spy)
+    result = run_point(compose(*small, "eval.inference_seconds=0.05"))
     assert result["test_images"] == 256 and result["num_classes"] == 10
     assert isinstance(result["above_chance"], bool)
     assert result["still_improving"] is None  # one evaluation: too short to judge
+    assert budgets == [0.05]  # eval.inference_seconds
+    assert result["latency_ms"] > 0 and result["inference_images_per_sec"] > 0
 
 
 @pytest.mark.slow
