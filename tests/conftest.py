@@ -14,6 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
+from bench.analysis import frontier_fits
 from bench.config.checks import check_section
 from bench.config.compose import compose_config
 from bench.config.validate import validate
@@ -62,6 +63,15 @@ def compose() -> Callable[..., Any]:
 def config() -> Callable[..., Run]:
     """The validated config of the real ``conf/`` with overrides (what the pipeline reads)."""
     return lambda *overrides: validate(compose_config(list(overrides)))
+
+
+@pytest.fixture(scope="module")
+def few_resamples() -> Iterator[None]:
+    """Frontier fits bootstrap 20 resamples, not 200: for reports tested for what they draw
+    and combine (tests/analysis/test_frontier_fits.py tests the bootstrap itself)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frontier_fits, "BOOTSTRAP", 20)
+        yield
 
 
 @pytest.fixture

@@ -52,6 +52,13 @@ def law(c: np.ndarray, e: float, a: float, b: float) -> np.ndarray:
     return e + a * np.power(c, -b)
 
 
+def law_gradient(c: np.ndarray, e: float, a: float, b: float) -> np.ndarray:
+    """d law / d (E, a, b), one row per C: exact, so least squares needs no extra evaluations
+    to estimate it (a bootstrap makes hundreds of fits)."""
+    power = np.power(c, -b)
+    return np.stack([np.ones_like(c), power, -a * power * np.log(c)], axis=1)
+
+
 def fit_law(flops: np.ndarray, err: np.ndarray) -> tuple[float, float, float]:
     """(E, a, b) of ``err = E + a * C^-b`` by least squares, E in [0, 1], a and b >= 0.
 
@@ -70,7 +77,7 @@ def fit_law(flops: np.ndarray, err: np.ndarray) -> tuple[float, float, float]:
     bounds = tuple(zip(*BOUNDS.values(), strict=True))
     with warnings.catch_warnings():  # three points leave no covariance: said in the row
         warnings.simplefilter("ignore", OptimizeWarning)
-        (e, a, b), _ = curve_fit(law, x, err, p0=p0, bounds=bounds, maxfev=20000)
+        (e, a, b), _ = curve_fit(law, x, err, p0=p0, bounds=bounds, jac=law_gradient, maxfev=20000)
     return float(e), float(a * c0**b), float(b)
 
 

@@ -125,3 +125,19 @@ def test_too_few_points_are_flagged():
     (row,) = fit_frontier(frontier_levels(three, BUDGETS), three, BUDGETS).to_dict("records")
     assert row["n_points"] == 3
     assert "3 distinct points for 3 parameters" in row["flags"].split("; ")
+
+
+def test_the_laws_gradient_is_its_derivative():
+    c = np.array([1.0, 2.0, 4.0, 16.0])
+    params = np.array([0.1, 0.6, 0.45])
+    step = 1e-6
+    numeric = np.stack(
+        [
+            (frontier_fits.law(c, *(params + step * unit)) - frontier_fits.law(c, *params)) / step
+            for unit in np.eye(3)
+        ],
+        axis=1,
+    )
+    np.testing.assert_allclose(
+        frontier_fits.law_gradient(c, *params), numeric, rtol=1e-4, atol=1e-6
+    )

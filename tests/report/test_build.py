@@ -179,7 +179,7 @@ def test_strategy_colours_are_stable_across_figures_and_calls(report):
     }
 
 
-def test_combining_two_sweeps(tmp_path):
+def test_combining_two_sweeps(tmp_path, few_resamples):
     a = write_sweep(tmp_path / "epochs", strategies=("depth", "width"), phis=(0, 1, 2))
     b = write_sweep(
         tmp_path / "flops",

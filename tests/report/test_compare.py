@@ -40,7 +40,7 @@ def budget_sweeps(tmp_path, top1_short=FLIP, top1_long=FLIP_LONG, **kw):
 
 
 @pytest.fixture(scope="module")
-def by_budget(tmp_path_factory):
+def by_budget(tmp_path_factory, few_resamples):
     """The report of a 2-epoch and a 4-epoch sweep, given in the wrong order."""
     short, long = budget_sweeps(tmp_path_factory.mktemp("runs"))
     return build_report([long, short], options=PNG)
@@ -111,7 +111,7 @@ def test_ranking_says_where_the_winner_changes(by_budget):
     )
 
 
-def test_when_the_winner_holds_the_ranking_says_so(tmp_path):
+def test_when_the_winner_holds_the_ranking_says_so(tmp_path, few_resamples):
     short, long = budget_sweeps(tmp_path, top1_short=None, top1_long=None, seeds=(0,))
     report = build_report([short, long], options=PNG)
     ranking = pd.read_csv(report.tables["ranking_csv"])

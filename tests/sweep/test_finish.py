@@ -166,7 +166,10 @@ def _tree_with_empty_class(root: Path) -> Path:
     [
         (["data=imagefolder", "data.path=/nonexistent/tree"], "/nonexistent/tree"),
         (["device=tpu"], "device='tpu' must be auto, cpu, cuda or cuda:N"),
-        (["train.epochs=0.0001"], "too small for one step"),
+        (
+            ["data.train_size=640", "data.test_size=64", "train.epochs=0.01"],
+            "too small for one step",
+        ),
         (["strategy=depth", "phi=-5"], "closest is"),
         (["logger.mode=loud"], "logger.mode='loud' must be 'auto', 'offline', 'online' or 'disab"),
     ],
