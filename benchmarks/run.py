@@ -204,6 +204,7 @@ def plan_seconds(levels: int, runs: int = 1) -> dict[str, Any]:
     phis = ",".join(str(i) for i in range(levels))
     cmd = [sys.executable, "-c",
            "import time,sys; t=time.perf_counter(); from bench.plan import plan_sweep; "
+           "import torch, timm, ptflops, bench.scaling.planning; "
            "i=time.perf_counter()-t; "
            "plan_sweep(['strategy=depth,width,resolution,compound,linear',"
            f"'phi={phis}','model=efficientnet_b0','data=imagenet']); "

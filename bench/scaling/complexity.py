@@ -53,10 +53,36 @@ _probes = LRU(4096)  # counts of probe networks, by (family, probe arch, resolut
 
 def _meta_model(family: str, model: ModelConfig, arch: Arch, num_classes: int) -> nn.Module:
     def make() -> nn.Module:
-        with torch.device("meta"):
+        with torch.device("meta"), _no_init_on_meta():
             return build_model(model, arch, num_classes).eval()
 
     return _models.get((family, arch, num_classes), make)
+
+
+@contextmanager
+def _no_init_on_meta() -> Iterator[None]:
+    """Skip ``torch.nn.init`` on meta tensors while building a network to count.
+
+    A meta tensor has no values to initialise, but each initialiser still
+    runs its Python decomposition through the meta device mode: most of the
+    time it takes to build a timm EfficientNet on meta. Real tensors, built
+    by any other thread meanwhile, are initialised as usual.
+    """
+    originals = {n: getattr(nn.init, n) for n in nn.init.__all__ if n.endswith("_")}
+
+    def skipping(original: Any) -> Any:
+        def init(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+            return tensor if tensor.is_meta else original(tensor, *args, **kwargs)
+
+        return init
+
+    for n, original in originals.items():
+        setattr(nn.init, n, skipping(original))
+    try:
+        yield
+    finally:
+        for n, original in originals.items():
+            setattr(nn.init, n, original)
 
 
 @contextmanager

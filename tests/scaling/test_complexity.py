@@ -103,3 +103,19 @@ def test_reference_complexities_from_design(config):
     c = complexity(cfg, scale_arch(cfg, Scale()), 224, 1000)
     assert c.macs / 1e9 == pytest.approx(4.1, rel=0.01)
     assert c.params / 1e6 == pytest.approx(25.6, rel=0.01)
+
+
+def test_counting_skips_initialisers_on_meta_tensors_only():
+    from torch import nn
+
+    from bench.scaling.complexity import _no_init_on_meta
+
+    original = nn.init.normal_
+    real = torch.zeros(64)
+    with _no_init_on_meta():
+        assert nn.init.normal_ is not original
+        meta = torch.empty(4, device="meta")
+        assert nn.init.normal_(meta) is meta
+        nn.init.normal_(real)  # another thread's real network is still initialised
+    assert real.abs().sum() > 0
+    assert nn.init.normal_ is original
