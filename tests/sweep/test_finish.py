@@ -111,7 +111,7 @@ def test_divergence_is_recorded_the_sweep_goes_on_and_exits_1(tmp_path):
 
 
 def test_sweep_killed_mid_training_resumes_without_duplicates(tmp_path):
-    args = [*SMALL, "train.epochs=4", "strategy=depth,width", "phi=0,1"]
+    args = [*SMALL, "train.epochs=2", "strategy=depth,width", "phi=0,1"]
     sweep = tmp_path / "s"
     command = [sys.executable, "-m", "bench.run", "-m", f"runs_dir={tmp_path}", *args, "sweep=s"]
     proc = subprocess.Popen(
