@@ -145,7 +145,7 @@ def test_sweep_killed_mid_training_resumes_without_duplicates(tmp_path):
     assert resumed, "the killed point restarted instead of resuming"
     for r in resumed:  # it continued to the full budget, and its history has no gap
         assert r["steps"] == r["budget_detail"]["steps"]
-        assert [round(h["epoch"]) for h in r["history"]] == list(range(1, 5))
+        assert [round(h["epoch"]) for h in r["history"]] == [1, 2]
 
 
 def _tree_with_empty_class(root: Path) -> Path:
