@@ -81,6 +81,10 @@ class Train(Section):
     """torch.compile the model; auto: on CUDA when the point has compile_min_steps steps."""
     compile_min_steps: int = Field(1000, ge=1)
     """Steps a point needs before compile=auto compiles it (compiling costs seconds)."""
+    compile_backend: Literal["inductor", "aot_eager", "eager"] = "inductor"
+    """torch.compile's backend when compiling: inductor generates fused kernels (the speed-up);
+    aot_eager captures the forward and backward graphs but runs them eagerly, with no code
+    generation (seconds to compile; for checking that a network compiles); eager only captures."""
     channels_last: AutoBool = "auto"
     """channels_last memory format; auto: on (faster on CUDA, and on CPU through oneDNN)."""
     amp: AutoBool = "auto"
@@ -97,8 +101,8 @@ class Train(Section):
     )  # fmt: skip
     WATCHING: ClassVar = (
         "eval_batch_size", "eval_every", "checkpoint_every", "checkpoint_seconds",
-        "loss_check_every", "log_every_seconds", "compile", "compile_min_steps", "channels_last",
-        "amp", "sync_bn",
+        "loss_check_every", "log_every_seconds", "compile", "compile_min_steps", "compile_backend",
+        "channels_last", "amp", "sync_bn",
     )  # fmt: skip
 
 

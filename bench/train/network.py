@@ -50,7 +50,7 @@ def build(point: Point) -> Network:
     long_enough = point.budget.steps >= recipe.compile_min_steps
     compiled = resolve_auto(recipe.compile, traits(point.device).compile_by_default and long_enough)
     if compiled:
-        model = torch.compile(model)
+        model = torch.compile(model, backend=recipe.compile_backend)
     return Network(model, eval_model, compiled, channels_last, sync_bn)
 
 
