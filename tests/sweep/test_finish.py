@@ -70,31 +70,6 @@ def test_help_is_the_projects_page():
     assert "train.epochs" in out and "docs/config.md" in out
 
 
-def test_multirun_through_the_cli(tmp_path):
-    proc = bench(
-        "run", "-m", f"runs_dir={tmp_path}", *SMALL, "strategy=depth,width,compound", "phi=0,1",
-        "sweep=cli", "plot.cam_images=2",
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    sweep = tmp_path / "cli"
-    res = results(sweep)
-    assert len(res) == 6 and all(r["status"] == "ok" for r in res.values())
-    baselines = [r for name, r in res.items() if "_phi0_" in name]
-    assert sum(not r["shared"] for r in baselines) == 1  # trained once, shared twice
-    assert len({r["top1"] for r in baselines}) == 1
-    assert len(list((sweep / "trained").iterdir())) == 4
-    manifest = json.loads((sweep / "sweep.json").read_text())
-    assert manifest["jobs"] == 6 and manifest["sweep"] == "cli"
-    assert manifest["points"] == [f"{s}_phi{p}_seed0" for p in (0, 1)
-                                  for s in ("depth", "width", "compound")]  # fmt: skip
-    log = proc.stdout + proc.stderr
-    assert "img/s" in log and "ETA" in log and "[6/6 " in log
-    assert (sweep / "figures" / "top1_vs_macs.png").exists() and (sweep / "results.csv").exists()
-    assert (sweep / "figures" / "cam.png").stat().st_size > 0  # the maps, from the checkpoints
-    assert "phi=1: width vs depth undecided (one seed); compound vs depth undecided" in log
-    assert (sweep / "tables" / "decisions.csv").read_text().startswith("phi,strategy,versus,diff")
-
-
 def test_divergence_is_recorded_the_sweep_goes_on_and_exits_1(tmp_path):
     proc = bench(
         "run", "-m", f"runs_dir={tmp_path}", *SMALL, "strategy=depth,width", "phi=1",
@@ -110,8 +85,13 @@ def test_divergence_is_recorded_the_sweep_goes_on_and_exits_1(tmp_path):
     assert (tmp_path / "diverge" / "figures" / "top1_vs_macs.png").exists()
 
 
-def test_sweep_killed_mid_training_resumes_without_duplicates(tmp_path):
-    args = [*SMALL, "train.epochs=2", "strategy=depth,width", "phi=0,1"]
+def test_multirun_through_the_cli_killed_mid_training_resumes_without_duplicates(tmp_path):
+    """A 6-point sweep (one trained baseline shared by three strategies) SIGKILLed while its
+    third training runs, then run again as a user would: the finished points are read back,
+    the killed one resumes, and the second run ends the sweep as one uninterrupted run would
+    (every point ok, progress lines, figures, the class activation maps, verdict lines)."""
+    args = [*SMALL, "train.epochs=2", "strategy=depth,width,compound", "phi=0,1",
+            "plot.cam_images=2"]  # fmt: skip
     sweep = tmp_path / "s"
     command = [sys.executable, "-m", "bench.run", "-m", f"runs_dir={tmp_path}", *args, "sweep=s"]
     proc = subprocess.Popen(
@@ -126,19 +106,18 @@ def test_sweep_killed_mid_training_resumes_without_duplicates(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     before = results(sweep)
-    assert sum(r["status"] == "ok" for r in before.values()) < 4
+    assert sum(r["status"] == "ok" for r in before.values()) < 6
 
     again = bench("run", "-m", f"runs_dir={tmp_path}", *args, "sweep=s")
     assert again.returncode == 0, again.stderr[-2000:]
     res = results(sweep)
-    assert sorted(res) == [
-        "depth_phi0_seed0",
-        "depth_phi1_seed0",
-        "width_phi0_seed0",
-        "width_phi1_seed0",
-    ]
+    points = [f"{s}_phi{p}_seed0" for p in (0, 1) for s in ("depth", "width", "compound")]
+    assert sorted(res) == sorted(points)
     assert all(r["status"] == "ok" for r in res.values())
-    assert len(list(sweep.glob("trained/*"))) == 3  # nothing trained twice
+    assert len(list(sweep.glob("trained/*"))) == 4  # nothing trained twice
+    baselines = [r for name, r in res.items() if "_phi0_" in name]
+    assert sum(not r["shared"] for r in baselines) == 1  # trained once, shared twice
+    assert len({r["top1"] for r in baselines}) == 1
     for name, r in before.items():  # points that had finished were read back, not retrained
         assert res[name] == r
     resumed = [r for r in res.values() if r["resumed_from_step"] > 0]
@@ -146,6 +125,15 @@ def test_sweep_killed_mid_training_resumes_without_duplicates(tmp_path):
     for r in resumed:  # it continued to the full budget, and its history has no gap
         assert r["steps"] == r["budget_detail"]["steps"]
         assert [round(h["epoch"]) for h in r["history"]] == [1, 2]
+
+    manifest = json.loads((sweep / "sweep.json").read_text())
+    assert manifest["jobs"] == 6 and manifest["sweep"] == "s" and manifest["points"] == points
+    log = again.stdout + again.stderr
+    assert "img/s" in log and "ETA" in log and "[6/6 " in log
+    assert (sweep / "figures" / "top1_vs_macs.png").exists() and (sweep / "results.csv").exists()
+    assert (sweep / "figures" / "cam.png").stat().st_size > 0  # the maps, from the checkpoints
+    assert "phi=1: width vs depth undecided (one seed); compound vs depth undecided" in log
+    assert (sweep / "tables" / "decisions.csv").read_text().startswith("phi,strategy,versus,diff")
 
 
 def _tree_with_empty_class(root: Path) -> Path:
