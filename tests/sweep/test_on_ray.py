@@ -42,7 +42,7 @@ def test_killed_ray_worker_fails_its_point_and_the_sweep_finishes_without_ray_le
     and says so, the other task is still collected, and the local instance is stopped."""
     ray_dir = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths
     try:
-        args = ("strategy=depth,width", "phi=1", "train.epochs=2", *RAY,
+        args = ("strategy=depth,width", "phi=1", "train.epochs=4", *RAY,
                 f"++hydra.launcher.ray.init._temp_dir={ray_dir}")  # fmt: skip
         proc = start_sweep(tmp_path, *args)
         victim, pid = training(tmp_path / "s", proc)
