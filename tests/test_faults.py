@@ -104,7 +104,7 @@ def test_plotting_a_foreign_results_folder_imports_nothing_it_names(tmp_path, mo
 
 @pytest.mark.slow
 def test_a_point_killed_mid_epoch_resumes_from_the_step_it_had_reached(tmp_path):
-    args = [f"runs_dir={tmp_path}", "sweep=s", "data.train_size=4096", "data.test_size=256",
+    args = [f"runs_dir={tmp_path}", "sweep=s", "data.train_size=2048", "data.test_size=256",
             "train.batch_size=32", "train.epochs=1", "train.checkpoint_seconds=0.5",
             "logger.mode=disabled", "threads=1", "plot.cam_images=0"]  # fmt: skip
     command = [sys.executable, "-m", "bench.run", *args]

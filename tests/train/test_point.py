@@ -25,7 +25,7 @@ from bench.train.record import INTERFACE, PointResult
 def test_one_point_learns_and_records_everything(compose, tmp_path):
     cfg = compose(
         f"runs_dir={tmp_path}",
-        "data.train_size=4096",
+        "data.train_size=2048",
         "data.test_size=512",
         "train.epochs=3",
         "train.batch_size=64",
