@@ -9,10 +9,10 @@ trainer resizes and augments them for each point's resolution.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from bench.config.checks import import_path
 from bench.data.kinds import KINDS, ImageFolderConfig
 from bench.data.splits import Data, ImageSet, StreamSet
 from bench.errors import UserError
@@ -52,8 +52,8 @@ def load_data(data: DataConfig) -> Data:
     training split held out for validation."""
     from bench.data.validation import split_validation
 
-    module, name = KINDS[data.kind][1].rsplit(".", 1)
-    return split_validation(getattr(importlib.import_module(module), name)(data), data.val_fraction)
+    load = import_path(KINDS[data.kind][1], f"data.kind={data.kind}: its loader")
+    return split_validation(load(data), data.val_fraction)
 
 
 def num_classes(data: DataConfig) -> int:
