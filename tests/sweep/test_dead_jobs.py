@@ -149,6 +149,8 @@ def test_killed_submitit_training_and_job_processes_fail_their_points_and_the_ot
     res = results(sweep)
     failed = {name: r["reason"] for name, r in res.items() if r["status"] == "failed"}
     assert len(res) == 3 and len(failed) == 2, {name: r["status"] for name, r in res.items()}
+    for name in failed:
+        assert res[name]["strategy"] == name.split("_phi")[0] and "config" in res[name]
     assert "2 of 3 points did not finish ok" in one_error_line(done)
     by_pid = {reason.split("(pid ")[1].split()[0]: reason for reason in failed.values()}
     assert by_pid.keys() == {str(trainer), str(job)}, failed
@@ -160,6 +162,7 @@ def test_killed_submitit_training_and_job_processes_fail_their_points_and_the_ot
     for victim in (trained, orphaned):
         assert (victim / "checkpoint.pt").exists() and not (victim / "outcome.json").exists()
     assert (sweep / "figures" / "top1_vs_macs.png").stat().st_size > 0
+    assert len(list(sweep.glob("**/top1_vs_macs.png"))) == 1  # drawn once, by the sweep
 
 
 @pytest.mark.slow

@@ -215,8 +215,9 @@ def test_diagnostics_and_inference_timings_are_recorded(compose, small, monkeypa
 
 @pytest.mark.slow
 def test_compile_trains_a_compiled_graph_on_cpu_and_records_its_cost(compose, small, monkeypatch):
-    """Through aot_eager, the backend without code generation: inductor's first C++ build
-    costs half a minute on 2 cores (benchmarks/gpu.py compiles with inductor on CUDA)."""
+    """Through aot_eager, the backend without code generation: inductor's first build compiles
+    C++ kernels, slow on a 2-core CPU (BENCHMARKS.md); benchmarks/gpu.py compiles with
+    inductor on CUDA."""
     from torch._dynamo.utils import counters
 
     backends = []
