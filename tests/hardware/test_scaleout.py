@@ -10,42 +10,34 @@ import sys
 import pytest
 from conftest import SMALL, results
 
-FOUR_POINTS = ["strategy=depth,width", "phi=1,2"]
-
 
 def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.mark.slow
-def test_joblib_launcher_leaves_four_ok_results_and_one_figure(tmp_path):
-    """submitit_local's sweeps (all ok, one figure) run in tests/test_dead_jobs.py and
-    tests/test_requeue.py."""
-    launcher = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "threads=1"]
-    proc = run(sys.executable, "-m", "bench.run", "-m", f"runs_dir={tmp_path}", *SMALL,
-               *FOUR_POINTS, "sweep=s", *launcher)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    res = results(tmp_path / "s")
-    assert sorted(res) == ["depth_phi1_seed0", "depth_phi2_seed0", "width_phi1_seed0",
-                           "width_phi2_seed0"]  # fmt: skip
-    assert all(r["status"] == "ok" for r in res.values())
-    assert (tmp_path / "s" / "figures" / "top1_vs_macs.png").stat().st_size > 0
-    assert len(list((tmp_path / "s").glob("**/top1_vs_macs.png"))) == 1
-
-
-@pytest.mark.slow
 def test_two_workers_on_one_sweep_train_each_point_once(tmp_path):
+    """Two `bench.run -m` of one sweep, one on the joblib launcher (2 jobs at a time), the
+    other on the basic one: the points' claims share the work, each point trains once, every
+    result is ok and the sweep has one figure (submitit_local's all-ok sweeps run in
+    tests/sweep/test_requeue.py)."""
     args = [sys.executable, "-m", "bench.run", "-m", f"runs_dir={tmp_path}", *SMALL,
             "strategy=depth,width", "phi=0,1", "sweep=s", "threads=1"]  # fmt: skip
-    workers = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True) for _ in range(2)]  # fmt: skip
+    joblib = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
+    workers = [subprocess.Popen(args + extra, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True) for extra in (joblib, [])]  # fmt: skip
     logs = [w.communicate(timeout=600)[0] for w in workers]
     assert all(w.returncode == 0 for w in workers), logs[0][-2000:] + logs[1][-2000:]
+    assert "Joblib.Parallel(n_jobs=2" in logs[0], logs[0][-2000:]
     res = results(tmp_path / "s")
-    assert len(res) == 4 and all(r["status"] == "ok" for r in res.values())
+    assert sorted(res) == ["depth_phi0_seed0", "depth_phi1_seed0", "width_phi0_seed0",
+                           "width_phi1_seed0"]  # fmt: skip
+    assert all(r["status"] == "ok" for r in res.values())
     started = re.findall(r"\] training \d+ steps", "".join(logs))
     assert len(started) == 3  # depth phi=1, width phi=1 and the shared baseline, once each
     assert len(list((tmp_path / "s" / "trained").iterdir())) == 3
+    assert (tmp_path / "s" / "figures" / "top1_vs_macs.png").stat().st_size > 0
+    assert len(list((tmp_path / "s").glob("**/top1_vs_macs.png"))) == 1
 
 
 def test_slurm_example_launcher_composes_onto_submitit():

@@ -28,7 +28,6 @@ from bench.sweep.supervise import Ledger, Supervised
 TINY = ("data.train_size=640", "data.test_size=256", "train.batch_size=64",
         "train.eval_batch_size=256", "logger.mode=disabled", "threads=1", "sweep=s",
         "plot.cam_images=0", "plot.formats=[png]", "eval.inference_seconds=0")  # fmt: skip
-BASIC: tuple[str, ...] = ()
 JOBLIB = ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
 SUBMITIT = ("hydra/launcher=submitit_local",)
 # bench.search: the tiny model's 3 candidates buildable at 2x MACs (tolerance 0.05), 1 seed each
@@ -98,12 +97,11 @@ def assert_one_failed(sweep: Path, done: subprocess.CompletedProcess, victim: Pa
 
 # ----------------------------------------------------------------------------- whole sweeps
 @pytest.mark.slow
-@pytest.mark.parametrize("launcher", [BASIC, JOBLIB], ids=["basic", "joblib"])
-def test_killed_training_process_fails_its_point_and_the_sweep_finishes(tmp_path, launcher):
+def test_killed_training_process_fails_its_point_and_the_sweep_finishes(tmp_path):
     """SIGKILL, as the kernel's out-of-memory killer sends: the job process sees its child
     die, records the point failed and returns, so the launcher never sees a dead job
-    (submitit's case is below, with a dead job beside it)."""
-    proc = start_sweep(tmp_path, "strategy=depth,width", "phi=1", "train.epochs=2", *launcher)
+    (joblib's case is the search's below, submitit's is below with a dead job beside it)."""
+    proc = start_sweep(tmp_path, "strategy=depth,width", "phi=1", "train.epochs=2")
     victim, pid = training(tmp_path / "s", proc)
     os.kill(pid, signal.SIGKILL)
     result = assert_one_failed(tmp_path / "s", finish(proc, tmp_path), victim)
@@ -168,11 +166,12 @@ def test_killed_submitit_training_and_job_processes_fail_their_points_and_the_ot
 @pytest.mark.slow
 def test_a_search_with_a_killed_candidate_fails_it_and_ranks_and_draws_the_others(tmp_path):
     """bench.search launches as a bench.run sweep does (the same launch_all): one candidate's
-    training SIGKILLed under joblib ends that candidate failed, the others ok, the grid is
-    drawn and the winner written from them, and the command exits 1 naming the failed one."""
+    training SIGKILLed under joblib ends that candidate failed (its loky worker records it and
+    returns), the others ok, the grid is drawn and the winner written from them, and the
+    command exits 1 naming the failed one."""
     out = tmp_path / "found.yaml"
     proc = start_sweep(tmp_path, *SEARCH, f"search.out={out}", *JOBLIB, command=("bench.search",))
-    _, pid = training(tmp_path / "s", proc)
+    victim, pid = training(tmp_path / "s", proc)
     os.kill(pid, signal.SIGKILL)
     done = finish(proc, tmp_path)
     assert done.returncode == 1, done.stderr[-3000:]
@@ -180,7 +179,10 @@ def test_a_search_with_a_killed_candidate_fails_it_and_ranks_and_draws_the_other
     assert sorted(statuses.values()) == ["failed", "ok", "ok"], statuses  # 3 candidates
     (name,) = [n for n, status in statuses.items() if status == "failed"]
     reason = results(tmp_path / "s")[name]["reason"]
+    assert reason.startswith("the process died: the training process"), reason
     assert f"(pid {pid} " in reason and "SIGKILL" in reason
+    assert "relaunching" not in (tmp_path / "log.txt").read_text()  # no worker was lost
+    assert (victim / "checkpoint.pt").exists() and not (victim / "outcome.json").exists()
     assert f"1 of 3 points did not finish ok (failed: {name})" in one_error_line(done)
     assert (tmp_path / "s" / "figures" / "search_grid.png").stat().st_size > 0
     ranking = pd.read_csv(tmp_path / "s" / "search_ranking.csv")
