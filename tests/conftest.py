@@ -95,6 +95,20 @@ def bench(
     )
 
 
+HEAVY = ("torch", "timm", "torchvision")  # what checking a config must not load
+
+
+def heavy_imports(code: str, cwd: Path) -> tuple[str, list[str]]:
+    """Run ``code`` in a fresh interpreter in ``cwd``: (what it printed, which of
+    :data:`HEAVY` it had loaded by the end)."""
+    tail = f"\nimport json, sys\nprint(json.dumps(sorted(set({HEAVY!r}) & sys.modules.keys())))"
+    proc = subprocess.run([sys.executable, "-c", code + tail], capture_output=True, text=True,
+                          timeout=300, cwd=cwd)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    *printed, loaded = proc.stdout.strip().splitlines()
+    return "\n".join(printed), json.loads(loaded)
+
+
 def sweep_of(cfg: Any) -> Path:
     """The sweep folder of a composed config: ``<runs_dir>/<sweep>``."""
     return Path(str(cfg.runs_dir)) / str(cfg.sweep)

@@ -1,8 +1,6 @@
 """bench.config.compose: composing the real conf/, expanding sweeps, the point-folder resolver."""
 
-import subprocess
-import sys
-
+from conftest import heavy_imports
 from omegaconf import OmegaConf
 
 from bench.config.compose import CONF_DIR, compose_config, compose_jobs, expand_sweep
@@ -50,7 +48,6 @@ def test_checking_every_preset_loads_neither_torch_nor_timm(tmp_path):
     """A sweep checks every job, and a bad value gets its one line, before anything loads
     torch: the data kinds and model families keep torch and timm for loading and building."""
     code = f"""
-import sys
 from bench.config.compose import CONF_DIR, compose_config
 from bench.config.validate import validate
 from bench.sweep.start import check_jobs
@@ -62,12 +59,9 @@ for model in models:
         validate(compose_config([f"model={{model}}", f"data={{kind}}"]))
 jobs = [[f"model={{m}}", "runs_dir={tmp_path}", "strategy=width", "phi=1"] for m in models]
 check_jobs(jobs, compose_config)
-heavy = ("torch", "timm", "torchvision")
-print(len(models), len(data), sorted(m for m in heavy if m in sys.modules))
+print(len(models), len(data))
 """
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300, cwd=tmp_path)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    models, kinds, loaded = proc.stdout.split(" ", 2)
+    printed, loaded = heavy_imports(code, tmp_path)
+    models, kinds = printed.split()
     assert int(models) >= 8 and int(kinds) >= 5
-    assert loaded.strip() == "[]"
+    assert loaded == []
